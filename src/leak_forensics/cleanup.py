@@ -1,0 +1,85 @@
+"""The cleanup pass: return the process to a clean state so only real leaks remain measured.
+
+Order matters: user hooks first (they may drop references into the caches below), then
+threads (a finishing thread still owns its objects), SQLAlchemy (sessions hold
+connections and identity maps), the standard library's caches, and the collector last.
+A failing step never stops the pass; its error is kept for the report.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+
+from . import sqlalchemy_cleanup, stdlib_caches
+from . import threads as thread_tools
+from .heap import HeapWindow
+
+_registered: list[Callable[[], object]] = []
+
+
+def register_cleanup(func: Callable[[], object]) -> Callable[[], object]:
+    """Add a project's own cache clearing to every cleanup pass; usable as a decorator."""
+    if func not in _registered:
+        _registered.append(func)
+    return func
+
+
+def unregister_cleanup(func: Callable[[], object]) -> None:
+    if func in _registered:
+        _registered.remove(func)
+
+
+class CleanupPass:
+    def __init__(self, heap: HeapWindow, *, skip: frozenset[str] = frozenset(),
+                 opt_in: frozenset[str] = frozenset(), thread_timeout: float = 1.0,
+                 hooks: Callable[[], object] | None = None) -> None:
+        self.heap = heap
+        self.skip = skip
+        self.opt_in = opt_in
+        self.thread_timeout = thread_timeout
+        self.hooks = hooks
+        self.errors: list[str] = []
+        self._seen_errors: set[str] = set()
+
+    def run(self, thread_baseline: frozenset[int], *, caches: bool = True
+            ) -> list[threading.Thread]:
+        """Clean up; return the threads started since ``thread_baseline`` still alive."""
+        if caches and "user" not in self.skip:
+            for func in list(_registered):
+                self._guard(f"cleanup {getattr(func, '__qualname__', func)!r}", func)
+            if self.hooks is not None:
+                self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
+        alive: list[threading.Thread] = []
+        if "threads" not in self.skip and thread_tools.started_since(thread_baseline):
+            alive = thread_tools.wait_for(thread_baseline, self.thread_timeout,
+                                          between=self._collect)
+        if caches and "sqlalchemy" not in self.skip:
+            self._guard("sqlalchemy", self._release_sqlalchemy)
+        if caches and "stdlib" not in self.skip:
+            for name, step in stdlib_caches.SAFE.items():
+                self._guard(f"stdlib cache {name}", step)
+            if "stdlib-unsafe" in self.opt_in:
+                for name, step in stdlib_caches.UNSAFE.items():
+                    self._guard(f"stdlib cache {name}", step)
+        self._collect()
+        return alive
+
+    def _collect(self) -> None:
+        if "gc" not in self.skip:
+            self.heap.collect()
+
+    def _release_sqlalchemy(self) -> None:
+        if "sqlalchemy" in sys.modules and self.heap.open and not self.heap.thawed:
+            # Inside an unthawed window the collector sees only what this run created.
+            sqlalchemy_cleanup.release(self.heap.visible_objects())
+
+    def _guard(self, what: str, func: Callable[[], object]) -> None:
+        try:
+            func()
+        except Exception as exc:  # a broken cache must not break the run
+            message = f"{what} failed: {type(exc).__name__}: {exc}"
+            if message not in self._seen_errors:
+                self._seen_errors.add(message)
+                self.errors.append(message)

@@ -1,0 +1,89 @@
+"""Process figures cheap enough to read around every test.
+
+``sys.getallocatedblocks()`` (~60 ns) counts pymalloc blocks, i.e. objects up to 512 bytes.
+Anything larger goes straight to the C allocator and is invisible to it, so a test that
+keeps one 10 kB buffer per run would look clean; glibc's ``mallinfo2`` (sub-microsecond
+here) covers those bytes. RSS is read for the report only: it moves in pages and arenas,
+too coarse to judge a single run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+from dataclasses import dataclass
+
+import psutil
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd",
+        "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _load_mallinfo2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        func = libc.mallinfo2
+    except (OSError, AttributeError):  # musl, or glibc older than 2.33
+        return None
+    func.restype = _MallInfo2
+    func.argtypes = []
+    return func
+
+
+_mallinfo2 = _load_mallinfo2()
+
+
+def malloc_bytes() -> int:
+    """Bytes in use from the C allocator (heap and mmap'd chunks); 0 where unknown."""
+    if _mallinfo2 is None:
+        return 0
+    info = _mallinfo2()
+    return int(info.uordblks + info.hblkhd)
+
+
+@dataclass(frozen=True)
+class Reading:
+    blocks: int
+    malloc: int
+    threads: int = 0
+
+    def __sub__(self, other: Reading) -> Reading:
+        return Reading(self.blocks - other.blocks, self.malloc - other.malloc,
+                       self.threads - other.threads)
+
+    def __add__(self, other: Reading) -> Reading:
+        return Reading(self.blocks + other.blocks, self.malloc + other.malloc,
+                       self.threads + other.threads)
+
+
+ZERO = Reading(0, 0, 0)
+
+#: The C allocator rounds and keeps per-thread caches; growth below this is noise.
+MALLOC_NOISE = 256
+
+METRICS = ("blocks", "malloc", "threads")
+
+
+def grew(delta: Reading, metric: str) -> bool:
+    value = getattr(delta, metric)
+    return value > (MALLOC_NOISE if metric == "malloc" else 0)
+
+
+def read(threads: int = 0) -> Reading:
+    return Reading(sys.getallocatedblocks(), malloc_bytes(), threads)
+
+
+_process: psutil.Process | None = None
+
+
+def rss() -> int:
+    global _process
+    if _process is None:
+        _process = psutil.Process()
+    return int(_process.memory_info().rss)

@@ -1,0 +1,230 @@
+"""pytest front: runs each test's protocol so the core can screen, repeat and trace it.
+
+The plugin takes over ``pytest_runtest_protocol`` (as pytest-rerunfailures does): the
+test's own run happens with reports held back, suspects are repeated, and only then are
+the held reports logged, with the verdict attached so the progress line can show it.
+The outcome of the test's own run is what pytest reports; repetitions never change it,
+and an internal error becomes a warning and a note in the report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import pytest
+
+from . import options, report_json, report_terminal
+from .attribution import FrameClassifier
+from .cleanup import CleanupPass
+from .heap import HeapWindow
+from .probe import Probe
+from .pytest_run import Spans, rerun, run_screened, section_memory
+from .results import CLEAN, ERROR, LEAK, NOT_CHECKED, SKIPPED, TestResult
+from .settings import ConfigError, MarkerOverrides, Settings
+
+MARKERS = (
+    "leak_forensics(repeat='W:N', threshold=BYTES, fail=BOOL): per-test leak-check settings",
+    "no_leak_check(reason=...): do not check this test for leaks; the reason is reported",
+    "memory_intensive: a test that allocates heavily by design; leak-forensics checks it "
+    "with the cheap counters only and does not trace its allocations",
+)
+
+
+class LeakForensicsWarning(UserWarning):
+    """Something went wrong inside leak-forensics; the test run itself is unaffected."""
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    try:
+        if not options.enabled(config):
+            return
+        settings = options.resolve(config)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"leak-forensics: {exc}") from None
+    config.pluginmanager.register(LeakForensics(config, settings), "leak_forensics_session")
+
+
+class LeakForensics:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.results: list[TestResult] = []
+        self.notes: list[str] = []
+        self.suspects = 0
+        self.heap = HeapWindow()
+        self.cleanup = CleanupPass(
+            self.heap, skip=settings.skip_steps, opt_in=settings.opt_in_steps,
+            thread_timeout=settings.thread_timeout,
+            hooks=lambda: config.hook.pytest_leak_forensics_cleanup(config=config))
+        self.probe = Probe(
+            FrameClassifier(str(config.rootpath), settings.include, settings.exclude),
+            self.heap, self.cleanup)
+        self._overrides: dict[str, MarkerOverrides] = {}
+        self._screening: pytest.Item | None = None
+        self._boundary = False
+
+    # -- configuration per test -----------------------------------------------------------
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("leak_forensics")
+            if marker is None:
+                continue
+            try:
+                self._overrides[item.nodeid] = MarkerOverrides.parse(marker.args, marker.kwargs)
+            except ConfigError as exc:
+                raise pytest.UsageError(f"leak-forensics: {item.nodeid}: {exc}") from None
+
+    def _settings_for(self, item: pytest.Item) -> Settings:
+        settings = self.settings
+        overrides = self._overrides.get(item.nodeid)
+        if overrides is not None:
+            settings = overrides.apply(settings)
+        if item.get_closest_marker("memory_intensive") is not None:
+            settings = settings.replace(trace=False)
+        return settings
+
+    # -- the protocol ---------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None
+                                ) -> bool | None:
+        skip = item.get_closest_marker("no_leak_check")
+        if skip is not None:
+            reason = skip.kwargs.get("reason") or (skip.args[0] if skip.args else "")
+            self.results.append(TestResult(
+                item.nodeid, NOT_CHECKED,
+                notes=[f"no_leak_check: {reason}" if reason else "no_leak_check"]))
+            return None  # pytest's own protocol runs it
+        if self.config.getoption("setuponly", False) or self.config.getoption("setupshow", False):
+            return None
+        ihook = item.ihook
+        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        self.probe.begin()
+        self._screening, self._boundary = item, False
+        kept = len(item._report_sections)
+        try:
+            try:
+                reports = run_screened(
+                    item, nextitem, Spans(self.probe.open_span, self.probe.close_span),
+                    teardown_counts=lambda: not self._boundary)
+            finally:
+                self._screening = None
+            try:
+                self.probe.finish_screen(section_memory(item._report_sections[kept:]))
+                result = self._examine(item, nextitem, reports)
+            except Exception as exc:
+                result = self._internal_error(item.nodeid, exc)
+        finally:
+            self.probe.end()
+        self.results.append(result)
+        for report in reports:
+            self._annotate(report, result)
+            ihook.pytest_runtest_logreport(report=report)
+        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        return True
+
+    def _examine(self, item: pytest.Item, nextitem: pytest.Item | None,
+                 reports: list[pytest.TestReport]) -> TestResult:
+        setup = reports[0]
+        if setup.skipped:
+            return TestResult(item.nodeid, SKIPPED)
+        if setup.failed:
+            return TestResult(item.nodeid, ERROR, notes=["set-up failed; not checked"])
+        session = item.session
+        if session.shouldstop or session.shouldfail:
+            return TestResult(item.nodeid, NOT_CHECKED, notes=["session stopping"])
+        if self.config.getoption("usepdb", False) and any(r.failed for r in reports):
+            return TestResult(item.nodeid, NOT_CHECKED,
+                              notes=["failed under --pdb; repeating it would reopen the debugger"])
+        screened = self.probe.screened()
+        if not self.probe.is_suspect():
+            return TestResult(item.nodeid, CLEAN, deltas={
+                "blocks": [screened.blocks], "malloc": [screened.malloc],
+                "threads": [screened.threads]})
+        self.suspects += 1
+        try:
+            return self.probe.investigate(
+                item.nodeid, lambda: rerun(item), self._settings_for(item),
+                extra_warmups=1 if self._boundary else 0)
+        except Exception as exc:
+            return self._internal_error(item.nodeid, exc)
+        finally:
+            self._restore_setup_state(item, nextitem)
+
+    def _restore_setup_state(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """Repetitions keep higher-scoped fixtures up; tear them down as the real run did."""
+        try:
+            item.session._setupstate.teardown_exact(nextitem)
+        except Exception as exc:
+            self._warn(f"{item.nodeid}: tearing down fixtures after repetitions failed: "
+                       f"{type(exc).__name__}: {exc}")
+
+    def _internal_error(self, nodeid: str, exc: BaseException) -> TestResult:
+        message = f"{nodeid}: internal error: {type(exc).__name__}: {exc}"
+        self._warn(message)
+        return TestResult(nodeid, ERROR, notes=[message])
+
+    def _warn(self, message: str) -> None:
+        self.notes.append(message)
+        # -W error must not turn our trouble into the user's failure.
+        with contextlib.suppress(Warning):
+            warnings.warn(LeakForensicsWarning(message), stacklevel=2)
+
+    def _annotate(self, report: pytest.TestReport, result: TestResult) -> None:
+        if report.when != "call":
+            return
+        report.leak_verdict = result.verdict  # type: ignore[attr-defined]
+        if result.verdict == LEAK and result.fail and report.passed:
+            report.outcome = "failed"
+            report.longrepr = report_terminal.failure_text(result)
+
+    # -- measuring the test's own run -----------------------------------------------------
+
+    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[object]) -> None:
+        # A module/class/session fixture torn down after this test frees memory that would
+        # hide the test's own growth; the teardown is then left out of the screen.
+        if self._screening is not None and fixturedef.scope != "function":
+            self._boundary = True
+
+    # -- reporting ------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_report_teststatus(self, report: pytest.TestReport
+                                 ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
+        if getattr(report, "leak_verdict", None) != LEAK or report.when != "call":
+            return None
+        if report.passed:
+            return "passed", "L", ("LEAKED", {"yellow": True})
+        if report.failed and report.longrepr and "leak-forensics" in str(report.longrepr):
+            return "failed", "L", ("LEAKED", {"red": True})
+        return None
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        report_terminal.write_summary(terminalreporter, self.results, self.notes,
+                                      self.suspects, self.cleanup.errors)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self) -> None:
+        path = self.settings.json_path
+        if path is None or hasattr(self.config, "workerinput"):
+            return
+        try:
+            report_json.write(path, self.results, self.settings,
+                              self.notes + self.cleanup.errors)
+        except OSError as exc:
+            self._warn(f"could not write the JSON report to {path}: {exc.strerror or exc}")

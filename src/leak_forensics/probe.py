@@ -1,0 +1,194 @@
+"""Screen every run cheaply; repeat only the suspects; trace only the confirmed leaks.
+
+Tracing every test costs 10× on a real suite, so the work is staged:
+
+1. **Screen** — the test's own run, measured with two counters that cost nanoseconds
+   (pymalloc blocks, C-allocator bytes) plus the threads it left running. Anything that
+   did not grow is clean, which is most tests.
+2. **Confirm** — a suspect is run again, untraced, after W warm-ups (its own run is the
+   first). It leaks only if a counter grows on *every* one of N runs (CPython's rule);
+   the first run that does not grow ends the check, so warm-up effects cost one re-run.
+3. **Pinpoint** — a confirmed leak is run N more times under tracemalloc, with a census
+   of the objects each run left behind, and the growth that recurs on every run is
+   charged to allocation sites and types.
+
+The caller supplies ``run_once``: one complete run of the test (set-up, body, tear-down)
+that returns its outcome. Nothing here knows about pytest.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections import Counter
+from collections.abc import Callable
+
+from . import growth, meter
+from . import threads as thread_tools
+from .attribution import FrameClassifier
+from .cleanup import CleanupPass
+from .heap import HeapWindow
+from .meter import METRICS, ZERO, Reading
+from .results import CLEAN, INCONCLUSIVE, LEAK, Resource, TestResult
+from .settings import Settings
+
+RunOnce = Callable[[], str]
+
+
+class Probe:
+    def __init__(self, classifier: FrameClassifier, heap: HeapWindow,
+                 cleanup: CleanupPass) -> None:
+        self.classifier = classifier
+        self.heap = heap
+        self.cleanup = cleanup
+        self._screen = ZERO
+        self._mark: Reading | None = None
+        self._thread_base: frozenset[int] = frozenset()
+        self._alive: list = []
+
+    # -- stage 1: the test's own run ------------------------------------------------------
+
+    def begin(self) -> None:
+        self.heap.start()
+        self._thread_base = thread_tools.snapshot()
+        self._screen = ZERO
+        self._mark = None
+        self._alive = []
+
+    def checkpoint(self) -> Reading:
+        """Read the counters right after a collection.
+
+        A full collection empties CPython's free lists; anything freed after it (even a
+        cleanup step's locals) sits on a free list as an allocated block until the next
+        one. So nothing may run between the collection and the read.
+        """
+        self.heap.collect()
+        return meter.read()
+
+    def open_span(self) -> None:
+        self._mark = self.checkpoint()
+
+    def close_span(self, counted: bool = True) -> None:
+        if self._mark is None:
+            return
+        delta = self.checkpoint() - self._mark
+        self._mark = None
+        if counted:
+            self._screen = self._screen + delta
+
+    def finish_screen(self, discount: Reading = ZERO) -> None:
+        """After the test's own run: wait for its threads; clear caches only if it grew.
+
+        ``discount`` is memory the test runner itself kept for the run (captured output).
+        Caches are cleared only for runs that grew, so most tests never pay for it.
+        """
+        self._screen = self._screen - discount
+        self.open_span()
+        self._alive = self.cleanup.run(self._thread_base, caches=False)
+        self.close_span()
+        if self.is_suspect():
+            self.open_span()
+            self.cleanup.run(thread_tools.snapshot())
+            self.close_span()
+
+    def screened(self) -> Reading:
+        return Reading(self._screen.blocks, self._screen.malloc, len(self._alive))
+
+    def is_suspect(self) -> bool:
+        return self._suspicious(self.screened())
+
+    @staticmethod
+    def _suspicious(delta: Reading) -> bool:
+        return any(meter.grew(delta, m) for m in METRICS)
+
+    def end(self) -> None:
+        self.heap.stop()
+        self.heap.maybe_full_collect()
+
+    # -- stages 2 and 3: repetitions ------------------------------------------------------
+
+    def investigate(self, nodeid: str, run_once: RunOnce, settings: Settings,
+                    extra_warmups: int = 0) -> TestResult:
+        result = TestResult(nodeid, CLEAN, repeat=str(settings.repeat))
+        outcomes: Counter[str] = Counter()
+
+        def run() -> list:
+            """One repetition and the cleanup after it; returns threads it left alive."""
+            base = thread_tools.snapshot()
+            outcomes[run_once()] += 1
+            result.runs += 1
+            return self.cleanup.run(base)
+
+        self.cleanup.run(thread_tools.snapshot())
+        for _ in range(settings.repeat.warmups - 1 + extra_warmups):
+            run()
+
+        deltas, growing, alive = self._confirm(run, settings.repeat.measured)
+        result.deltas = {m: [getattr(d, m) for d in deltas] for m in METRICS}
+        if len(outcomes) > 1:
+            result.notes.append("outcome changed between repetitions: "
+                                + ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())))
+        if not growing:
+            return result
+
+        if "threads" in growing:
+            result.resources = [Resource("thread", thread_tools.describe(t)) for t in alive]
+        if settings.trace and growing - {"threads"}:
+            self._pinpoint(run, settings, result)
+            if not (result.sites or result.types or result.resources):
+                result.verdict = INCONCLUSIVE
+                result.notes.append(
+                    "memory grew on every untraced repetition but no allocation site or "
+                    "type grew on every traced one (allocations outside Python's allocator?)")
+                return result
+        elif growing - {"threads"}:
+            result.notes.append("allocation sites not traced for this test")
+        result.verdict = LEAK
+        result.fail = settings.fail
+        return result
+
+    def _confirm(self, run: Callable[[], list], measured: int
+                 ) -> tuple[list[Reading], set[str], list]:
+        deltas: list[Reading] = []
+        growing = set(METRICS)
+        alive: list = []
+        for _ in range(measured):
+            before = self.checkpoint()
+            alive = run()
+            delta = self.checkpoint() - before
+            deltas.append(Reading(delta.blocks, delta.malloc, len(alive)))
+            growing = {m for m in growing if meter.grew(deltas[-1], m)}
+            if not growing:
+                break
+        if len(deltas) < measured:
+            growing = set()
+        return deltas, growing, alive
+
+    def _pinpoint(self, run: Callable[[], list], settings: Settings,
+                  result: TestResult) -> None:
+        started = not tracemalloc.is_tracing()
+        if started:
+            tracemalloc.start(settings.frames)
+        # Everything alive now is frozen once: each census then counts what the
+        # repetitions created and kept, and consecutive censuses give net growth.
+        snapshots: list[growth.TraceTotals] = []
+        censuses: list[dict[str, int] | None] = []
+        self.heap.refreeze()
+        try:
+            for _ in range(settings.repeat.measured + 1):
+                if snapshots:
+                    run()
+                censuses.append(None if self.heap.thawed
+                                else growth.census(self.heap.visible_objects()))
+                snapshots.append(self._traces())
+        finally:
+            if started:
+                tracemalloc.stop()
+        sites, size, count = growth.recurring_sites(snapshots, self.classifier,
+                                                    settings.threshold)
+        result.sites = sites[: settings.top]
+        result.size_per_run, result.count_per_run = size, count
+        result.types = growth.recurring_types(censuses)[: settings.top]
+
+    def _traces(self) -> growth.TraceTotals:
+        raw = tracemalloc.take_snapshot().traces._traces  # type: ignore[attr-defined]
+        return growth.group_traces(raw, self.classifier)

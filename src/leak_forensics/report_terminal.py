@@ -1,0 +1,87 @@
+"""The terminal summary: which tests leak, where, and what piles up — silent for clean tests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol
+
+from tabulate import tabulate
+
+from .results import LEAK, TestResult
+
+SITES_SHOWN = 5
+TYPES_SHOWN = 5
+
+
+class Writer(Protocol):
+    def write_sep(self, sep: str, title: str, **markup: bool) -> None: ...
+    def write_line(self, line: str, **markup: bool) -> None: ...
+
+
+def size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(value) < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def _source(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def describe(result: TestResult) -> list[str]:
+    """The lines that explain one leaking test."""
+    lines = [f"{result.nodeid} leaks {size(result.size_per_run)} "
+             f"({result.count_per_run} blocks) per run"]
+    if result.sites:
+        rows = [(f"{s.filename}:{s.lineno}", size(s.size_diff), s.count_diff, _source(s.source))
+                for s in result.sites[:SITES_SHOWN]]
+        lines += tabulate(rows, headers=["allocated at", "size/run", "blocks/run", "source"],
+                          tablefmt="simple").splitlines()
+    if result.types:
+        rows2 = [(t.type, t.count_diff) for t in result.types[:TYPES_SHOWN]]
+        lines += [""] + tabulate(rows2, headers=["type", "new objects/run"],
+                                 tablefmt="simple").splitlines()
+    for resource in result.resources:
+        lines.append(f"{resource.kind}: {resource.detail}")
+    lines += [f"note: {note}" for note in result.notes]
+    return lines
+
+
+def failure_text(result: TestResult) -> str:
+    return "\n".join(["leak-forensics: this test leaks (--leak-forensics-fail)", *describe(result)])
+
+
+def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence[str],
+                  suspects: int, cleanup_errors: Sequence[str] = ()) -> None:
+    verdicts = Counter(r.verdict for r in results)
+    leaking = [r for r in results if r.verdict == LEAK]
+    writer.write_sep("=", "leak forensics")
+    counts = ", ".join(f"{n} {v}" for v, n in verdicts.most_common())
+    writer.write_line(f"{len(results)} tests checked: {counts or 'none'}; "
+                      f"{suspects} re-run as suspects")
+    if leaking:
+        rows = [(r.nodeid, size(r.size_per_run), r.count_per_run,
+                 f"{r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else "-")
+                for r in sorted(leaking, key=lambda r: -r.size_per_run)]
+        writer.write_line("")
+        for line in tabulate(rows, headers=["leaking test", "size/run", "blocks/run",
+                                            "top site"], tablefmt="simple").splitlines():
+            writer.write_line(line)
+        for result in leaking:
+            writer.write_line("")
+            lines = describe(result)
+            writer.write_line(lines[0], yellow=True, bold=True)
+            for line in lines[1:]:
+                writer.write_line("  " + line if line else "")
+    others = [r for r in results if r.verdict not in (LEAK, "clean", "skipped")]
+    if others:
+        writer.write_line("")
+        for r in others:
+            writer.write_line(f"{r.verdict}: {r.nodeid}" + (f" — {'; '.join(r.notes)}"
+                                                            if r.notes else ""))
+    for note in [*notes, *cleanup_errors]:
+        writer.write_line(f"leak-forensics note: {note}", red=True)

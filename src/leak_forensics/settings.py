@@ -1,0 +1,150 @@
+"""What a leak check is asked to do, parsed from user-facing strings.
+
+Kept apart from the pytest plugin so that the command line, ini files, markers and the
+notebook API all reject bad values with the same one-line message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+#: Cleanup steps a project can switch off by name (``leak_forensics_cleanup_skip``).
+CLEANUP_STEPS = ("user", "threads", "sqlalchemy", "stdlib", "gc")
+
+#: Steps that reset state user code may rely on (see ``stdlib_caches.UNSAFE``); opt-in only.
+OPT_IN_STEPS = ("stdlib-unsafe",)
+
+
+class ConfigError(ValueError):
+    """A user-supplied setting is malformed; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """``W:N`` — W warm-up runs (the test's own run is the first) and N measured runs."""
+
+    warmups: int
+    measured: int
+
+    def __str__(self) -> str:
+        return f"{self.warmups}:{self.measured}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    repeat: Repeat = Repeat(1, 3)
+    #: Minimum traced bytes retained per repetition for a ``leak`` verdict.
+    threshold: int = 1
+    fail: bool = False
+    #: tracemalloc frames kept per allocation while pinpointing; ORMs need ~20.
+    frames: int = 32
+    #: Sites and types kept per test in the report.
+    top: int = 10
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    skip_steps: frozenset[str] = frozenset()
+    opt_in_steps: frozenset[str] = frozenset()
+    #: Seconds the cleanup pass waits for threads a test started before calling them leaked.
+    thread_timeout: float = 1.0
+    #: Whether allocation sites are traced; ``memory_intensive`` tests turn it off.
+    trace: bool = True
+    json_path: str | None = None
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def parse_repeat(text: str) -> Repeat:
+    parts = str(text).strip().split(":")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ConfigError(f"repeat must look like W:N (e.g. 1:3), got {text!r}")
+    warmups, measured = (int(p) for p in parts)
+    if warmups < 1:
+        raise ConfigError(f"repeat {text!r}: W counts the test's own run, so it must be >= 1")
+    if measured < 2:
+        raise ConfigError(f"repeat {text!r}: N must be >= 2 to tell growth from warm-up")
+    if warmups + measured > 100:
+        raise ConfigError(f"repeat {text!r}: at most 100 runs in all")
+    return Repeat(warmups, measured)
+
+
+def parse_int(name: str, text: object, minimum: int = 0) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {text!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def parse_float(name: str, text: object, minimum: float = 0.0) -> float:
+    try:
+        value = float(str(text).strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {text!r}") from None
+    if not value >= minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def parse_bool(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def parse_steps(names: list[str] | tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Split ``leak_forensics_cleanup_skip``-style names into (skipped, opted-in) sets.
+
+    ``stdlib-unsafe`` is the only name that switches a step *on*; it is accepted here so
+    the two lists share one spelling check.
+    """
+    skip: set[str] = set()
+    opt_in: set[str] = set()
+    for raw in names:
+        for name in str(raw).replace(",", " ").split():
+            if name in CLEANUP_STEPS:
+                skip.add(name)
+            elif name in OPT_IN_STEPS:
+                opt_in.add(name)
+            else:
+                known = ", ".join(CLEANUP_STEPS + OPT_IN_STEPS)
+                raise ConfigError(f"unknown cleanup step {name!r} (known: {known})")
+    return frozenset(skip), frozenset(opt_in)
+
+
+@dataclass
+class MarkerOverrides:
+    """Per-test overrides from ``@pytest.mark.leak_forensics(...)``."""
+
+    values: dict[str, object] = field(default_factory=dict)
+
+    ALLOWED = ("repeat", "threshold", "fail")
+
+    @classmethod
+    def parse(cls, args: tuple[object, ...], kwargs: dict[str, object]) -> MarkerOverrides:
+        if args:
+            raise ConfigError("leak_forensics marker takes keyword arguments only "
+                              f"({', '.join(cls.ALLOWED)})")
+        unknown = sorted(set(kwargs) - set(cls.ALLOWED))
+        if unknown:
+            raise ConfigError(f"leak_forensics marker: unknown argument(s) {', '.join(unknown)}"
+                              f" (allowed: {', '.join(cls.ALLOWED)})")
+        values: dict[str, object] = {}
+        if "repeat" in kwargs:
+            values["repeat"] = parse_repeat(str(kwargs["repeat"]))
+        if "threshold" in kwargs:
+            values["threshold"] = parse_int("leak_forensics(threshold=)", kwargs["threshold"])
+        if "fail" in kwargs:
+            values["fail"] = parse_bool("leak_forensics(fail=)", kwargs["fail"])
+        return cls(values)
+
+    def apply(self, settings: Settings) -> Settings:
+        return settings.replace(**self.values) if self.values else settings

@@ -1,0 +1,139 @@
+"""The standard library's memo caches, emptied before each measurement.
+
+The list follows CPython's own refleak hunter. Every step touches only modules that are
+already imported (clearing a cache must never import anything) and tolerates a missing
+private name, because these are implementation details that move between versions.
+
+Three of CPython's steps reset *state* rather than a memo: ``ctypes._reset_cache()`` makes
+``POINTER(T)`` return a new type (argtypes checks against the old one then fail),
+``mimetypes`` forgets types the program added, and ``urllib.request.urlcleanup()`` drops
+an installed opener and deletes retrieved files. CPython's tests are built for that; a
+user's suite is not, so those run only when a project opts in with ``stdlib-unsafe``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+
+def _mod(name: str) -> object | None:
+    return sys.modules.get(name)
+
+
+def _call(module: str, *path: str) -> None:
+    obj = _mod(module)
+    for attr in path:
+        obj = getattr(obj, attr, None)
+        if obj is None:
+            return
+    obj()  # type: ignore[operator]
+
+
+def _clear_warning_registries() -> None:
+    for module in list(sys.modules.values()):
+        registry = getattr(module, "__warningregistry__", None)
+        if isinstance(registry, dict):
+            registry.clear()
+
+
+def _clear_typing() -> None:
+    typing = _mod("typing")
+    if typing is None:
+        return
+    for cleanup in list(getattr(typing, "_cleanups", ())):
+        cleanup()
+    _clear_abc_caches(typing)
+
+
+def _clear_abc_caches(module: object) -> None:
+    import abc
+
+    for value in list(vars(module).values()):
+        if isinstance(value, abc.ABCMeta):
+            value._abc_caches_clear()  # type: ignore[attr-defined]
+
+
+def _clear_collections_abc() -> None:
+    module = _mod("collections.abc")
+    if module is not None:
+        _clear_abc_caches(module)
+
+
+def _clear_strptime() -> None:
+    cache = getattr(_mod("_strptime"), "_regex_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
+def _clear_filecmp() -> None:
+    cache = getattr(_mod("filecmp"), "_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
+def _clear_doctest() -> None:
+    doctest = _mod("doctest")
+    if doctest is not None and hasattr(doctest, "master"):
+        doctest.master = None  # type: ignore[attr-defined]
+
+
+def _clear_inspect() -> None:
+    inspect = _mod("inspect")
+    for name in ("_filesbymodname", "modulesbyfile"):
+        cache = getattr(inspect, name, None)
+        if isinstance(cache, dict):
+            cache.clear()
+
+
+def _clear_importlib_metadata() -> None:
+    fast_path = getattr(_mod("importlib.metadata"), "FastPath", None)
+    new = getattr(fast_path, "__new__", None)
+    if hasattr(new, "cache_clear"):
+        new.cache_clear()  # type: ignore[union-attr]
+
+
+def _clear_encodings() -> None:
+    cache = getattr(_mod("encodings"), "_cache", None)
+    if isinstance(cache, dict):
+        cache.clear()
+
+
+def _clear_type_cache() -> None:
+    clear = getattr(sys, "_clear_internal_caches", None) or sys._clear_type_cache
+    clear()
+
+
+def _flush_standard_streams() -> None:
+    # Buffered output keeps its Python objects alive until written.
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        flush = getattr(stream, "flush", None)
+        if flush is not None:
+            flush()
+
+
+SAFE: dict[str, Callable[[], None]] = {
+    "__warningregistry__": _clear_warning_registries,
+    "re.purge": lambda: _call("re", "purge"),
+    "typing": _clear_typing,
+    "collections.abc": _clear_collections_abc,
+    "_strptime": _clear_strptime,
+    "urllib.parse": lambda: _call("urllib.parse", "clear_cache"),
+    "linecache": lambda: _call("linecache", "clearcache"),
+    "filecmp": _clear_filecmp,
+    "struct": lambda: _call("struct", "_clearcache"),
+    "doctest.master": _clear_doctest,
+    "fractions": lambda: _call("fractions", "_hash_algorithm", "cache_clear"),
+    "fnmatch": lambda: _call("fnmatch", "_compile_pattern", "cache_clear"),
+    "inspect": _clear_inspect,
+    "importlib.metadata": _clear_importlib_metadata,
+    "encodings": _clear_encodings,
+    "type cache": _clear_type_cache,
+    "std streams": _flush_standard_streams,
+}
+
+UNSAFE: dict[str, Callable[[], None]] = {
+    "ctypes": lambda: _call("ctypes", "_reset_cache"),
+    "mimetypes": lambda: _call("mimetypes", "_default_mime_types"),
+    "urllib.request": lambda: _call("urllib.request", "urlcleanup"),
+}
