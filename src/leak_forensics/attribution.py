@@ -29,7 +29,8 @@ class Kind(enum.IntEnum):
 
 
 _OWN_DIR = os.path.join(os.path.normcase(os.path.realpath(os.path.dirname(__file__))), "")
-_HARNESS_PACKAGES = ("_pytest", "pytest", "pluggy", "xdist", "execnet", "leak_forensics")
+_HARNESS_PACKAGES = ("_pytest", "pytest", "pluggy", "xdist", "execnet", "leak_forensics",
+                     "objgraph")
 
 
 def _dir(path: str) -> str:
@@ -131,7 +132,12 @@ class FrameClassifier:
         return None
 
     def is_own(self, frames: tuple[Frame, ...]) -> bool:
-        """True for this toolkit's own allocations (snapshots, census), never reported."""
+        """True for this toolkit's own allocations (snapshots, census), never reported.
+
+        Decided by the innermost frame outside the standard library and the harness
+        (objgraph, which the census calls, counts as harness): repetitions run the test
+        from our code, so our frames sit at the bottom of every traceback.
+        """
         for filename, _ in frames:
             own = self._own_cache.get(filename)
             if own is None:
@@ -139,6 +145,8 @@ class FrameClassifier:
                 own = self._own_cache[filename] = path.startswith(_OWN_DIR)
             if own:
                 return True
+            if self.kind(filename) not in (Kind.STDLIB, Kind.HARNESS):
+                return False
         return False
 
 

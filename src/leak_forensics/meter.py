@@ -47,7 +47,7 @@ def malloc_bytes() -> int:
     return int(info.uordblks + info.hblkhd)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reading:
     blocks: int
     malloc: int

@@ -42,6 +42,9 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
      "glob of files that count as code under test (repeatable)"),
     ("-exclude", "leak_forensics_exclude", "list", [],
      "glob of files that never count as code under test (repeatable)"),
+    ("-all", "leak_forensics_all", "flag", "false",
+     "repeat every test, not only those whose own run grew (slower, catches the smallest "
+     "leaks)"),
     ("-cleanup-skip", "leak_forensics_cleanup_skip", "list", [],
      "cleanup steps to switch off: user threads sqlalchemy stdlib gc; "
      "'stdlib-unsafe' switches on the state-resetting stdlib steps"),
@@ -94,6 +97,7 @@ def resolve(config: pytest.Config) -> Settings:
         thread_timeout=parse_float("--leak-forensics-thread-timeout",
                                    _value(config, "leak_forensics_thread_timeout")),
         json_path=json_path,
+        screen_all=parse_bool("--leak-forensics-all", _value(config, "leak_forensics_all")),
     )
 
 

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable
 
 import pytest
+from _pytest import timing
 from _pytest.runner import runtestprotocol
 
 from .meter import Reading
@@ -39,6 +40,32 @@ def _interactive(call: pytest.CallInfo[None], report: pytest.TestReport) -> bool
     return not call.excinfo.errisinstance((pytest.skip.Exception, bdb.BdbQuit))
 
 
+def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
+                kwargs: dict[str, object], reraise: tuple[type[BaseException], ...],
+                spans: Spans, counted: Callable[[], bool]) -> pytest.CallInfo[None]:
+    """``CallInfo.from_call`` with only the hook call inside the counted span.
+
+    The timestamps end up in the report, which outlives the run; made outside the span
+    they don't count as the test's memory.
+    """
+    start = timing.time()
+    precise_start = timing.perf_counter()
+    excinfo = None
+    spans.open()
+    try:
+        hook(item=item, **kwargs)
+    except BaseException:
+        excinfo = pytest.ExceptionInfo.from_current()
+        if isinstance(excinfo.value, reraise):
+            spans.close(False)
+            raise
+    spans.close(counted())
+    precise_stop = timing.perf_counter()
+    return pytest.CallInfo(None, excinfo, start=start, stop=timing.time(),
+                           duration=precise_stop - precise_start, when=when,  # type: ignore[arg-type]
+                           _ispytest=True)
+
+
 def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
                  teardown_counts: Callable[[], bool]) -> list[pytest.TestReport]:
     """One full run of ``item``; returns its reports, not yet logged.
@@ -48,14 +75,19 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
     """
     ihook = item.ihook
     config = item.config
-    if hasattr(item, "_initrequest"):
-        # A fresh request now, so the one released at the end was made inside the window.
-        item._initrequest()
+    renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
+    if renew:
+        # The request is released after the run; make it inside the window so that both
+        # ends of its life count, and drop the one made at collection before it opens.
+        item._request = False  # type: ignore[attr-defined]
+        item.funcargs = None  # type: ignore[attr-defined]
+        spans.open()
+        item._initrequest()  # type: ignore[attr-defined]
+        spans.close(True)
     reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
     if not config.getoption("usepdb", False):
         reraise += (KeyboardInterrupt,)
     slots: list[pytest.TestReport | None] = [None, None, None]
-    spans.open()
     try:
         for index, when in enumerate(("setup", "call", "teardown")):
             if when == "call" and not (slots[0] and slots[0].passed):
@@ -66,17 +98,16 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
                 stopping = session.shouldfail or session.shouldstop
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
-            call = pytest.CallInfo.from_call(lambda h=hook, k=kwargs: h(item=item, **k),
-                                             when=when, reraise=reraise)  # type: ignore[arg-type]
-            spans.close(when != "teardown" or teardown_counts())
+            call = _timed_call(hook, item, when, kwargs, reraise, spans,
+                               counted=lambda w=when: w != "teardown" or teardown_counts())
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
             slots[index] = report
-            spans.open()
-            del call  # made in the counted span, so freed in one too
+            del call, report
+        spans.open()  # the request made at the start is released in a counted span
     finally:
-        if hasattr(item, "_request"):
+        if renew:
             item._request = False  # type: ignore[attr-defined]
             item.funcargs = None  # type: ignore[attr-defined]
         spans.close(True)
@@ -97,12 +128,31 @@ def section_memory(sections: list[tuple[str, str, str]]) -> Reading:
     return Reading(blocks, malloc)
 
 
+class _Sibling:
+    """Stands in for the next item so a repetition's tear-down stops above the test.
+
+    pytest tears down every node the next item does not share. Passing the test itself
+    would keep its own node — and its function-scoped fixtures — set up; passing this
+    keeps only the parents (module, class, session fixtures stay up between runs).
+    """
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._chain = item.listchain()[:-1]
+        self._parent = item.parent
+
+    def listchain(self) -> list[pytest.Node]:
+        return list(self._chain)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._parent, name)
+
+
 def rerun(item: pytest.Item) -> str:
     """One silent repetition of the whole test; pytest's per-item records are put back."""
     sections = len(item._report_sections)
     properties = list(item.user_properties)
     with warnings.catch_warnings(record=True):
-        reports = runtestprotocol(item, nextitem=item, log=False)
+        reports = runtestprotocol(item, nextitem=_Sibling(item), log=False)  # type: ignore[arg-type]
     del item._report_sections[sections:]
     item.user_properties[:] = properties
     if any(r.failed for r in reports):
