@@ -99,7 +99,8 @@ def recurring_sites(snapshots: Sequence[TraceTotals], classifier: FrameClassifie
     Returns the sites (largest first), and the traced bytes and blocks retained per
     repetition over all recurring sites.
     """
-    intervals = [_site_deltas(a, b, classifier) for a, b in zip(snapshots, snapshots[1:], strict=False)]
+    pairs = zip(snapshots, snapshots[1:], strict=False)
+    intervals = [_site_deltas(a, b, classifier) for a, b in pairs]
     if not intervals:
         return [], 0, 0
     common = set(intervals[0][0])

@@ -85,19 +85,17 @@ class Probe:
             self._screen = self._screen + delta
 
     def finish_screen(self, discount: Reading = ZERO) -> None:
-        """After the test's own run: wait for its threads; clear caches only if it grew.
+        """After the test's own run: wait for the threads it started.
 
         ``discount`` is memory the test runner itself kept for the run (captured output).
-        Caches are cleared only for runs that grew, so most tests never pay for it.
+        Caches are not cleared here: that would also free entries older than the test and
+        hide its growth. A test that filled a cache becomes a suspect, and the
+        repetitions, which clean up before every run, settle it.
         """
         self._screen = self._screen - discount
         self.open_span()
         self._alive = self.cleanup.run(self._thread_base, caches=False)
         self.close_span()
-        if self._suspicious(self._screen):
-            self.open_span()
-            self.cleanup.run(thread_tools.snapshot())
-            self.close_span()
 
     def screened(self) -> Reading:
         return Reading(self._screen.blocks, self._screen.malloc, len(self._alive))

@@ -1,0 +1,29 @@
+# Two entry points that work on a fresh machine with only Python 3.11+.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test bench lint clean
+
+$(BIN)/activate: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(BIN)/activate
+
+# Run the bundled example suite with leak forensics: three leaking tests, six clean traps.
+demo: $(BIN)/activate
+	cd examples/demo && ../../$(BIN)/python -m pytest --leak-forensics \
+		--leak-forensics-json=leak-report.json -p no:cacheprovider
+	@echo "JSON report: examples/demo/leak-report.json"
+
+test: $(BIN)/activate
+	$(BIN)/python -m ruff check src tests benchmarks
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+
+bench: $(BIN)/activate
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info examples/demo/leak-report.json

@@ -1,0 +1,128 @@
+"""What a naive before/after diff calls a leak, and what must come out clean."""
+
+import pytest
+
+TRAPS = {
+    "one_time_cache": """
+_CACHE = {}
+def test_it():
+    _CACHE.setdefault("config", [0] * 1000)
+""",
+    "first_import": """
+def test_it():
+    import json, decimal, fractions
+    assert json.dumps({"a": decimal.Decimal(1)}, default=str)
+""",
+    "lazy_init": """
+_STATE = None
+def test_it():
+    global _STATE
+    if _STATE is None:
+        _STATE = {str(i): i for i in range(500)}
+""",
+    "bounded_lru_cache": """
+import functools, itertools
+_n = itertools.count()
+@functools.lru_cache(maxsize=4)
+def f(x):
+    return [x] * 10
+def test_it():
+    f(next(_n))
+""",
+    "re_and_typing_caches": """
+import re, itertools, typing
+_n = itertools.count()
+def test_it():
+    n = next(_n)
+    re.compile(f"pattern{n}")
+    typing.List[int]
+""",
+    "reference_cycles": """
+def test_it():
+    a = {}
+    b = {"a": a}
+    a["b"] = b
+    a["payload"] = [0] * 500
+""",
+    "thread_finishing_soon": """
+import threading, time
+def test_it():
+    threading.Thread(target=time.sleep, args=(0.05,)).start()
+""",
+    "session_fixture": """
+import pytest
+@pytest.fixture(scope="session")
+def big():
+    return [[i] for i in range(10000)]
+def test_it(big):
+    assert len(big) == 10000
+""",
+    "module_fixture": """
+import pytest
+@pytest.fixture(scope="module")
+def data():
+    return {"rows": [[i] for i in range(1000)]}
+def test_it(data):
+    assert data
+def test_other(data):
+    assert data
+""",
+    "caplog_and_output": """
+import logging
+def test_it(caplog):
+    logging.getLogger("x").warning("hello %s", "world" * 20)
+    print("out" * 100)
+    assert "hello" in caplog.text
+""",
+    "failing_test": """
+def test_it():
+    data = [0] * 1000
+    assert not data
+""",
+    "function_fixture_and_tmp_path": """
+import pytest
+@pytest.fixture
+def resource():
+    yield [0] * 1000
+def test_it(resource, tmp_path):
+    (tmp_path / "f").write_text("x")
+""",
+}
+
+
+KNOWN_GAPS = {
+    "bounded_lru_cache": "a bounded lru_cache that fills over more runs than W+N grows on "
+                         "every measured run; the cleanup pass does not yet clear bounded "
+                         "user caches",
+    "function_fixture_and_tmp_path": "tmp_path's per-test bookkeeping (partial, method, dict) "
+                                     "is not yet recognised as pytest's own",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True))
+    if n in KNOWN_GAPS else n for n in sorted(TRAPS)])
+def test_trap_is_clean(run_forensics, pytester, name):
+    pytester.makepyfile(test_mod=TRAPS[name])
+    result, data, verdicts = run_forensics()
+    assert data is not None
+    for nodeid, entry in verdicts.items():
+        assert entry["verdict"] == "clean", (nodeid, entry)
+    outcomes = result.parseoutcomes()
+    if name == "failing_test":
+        assert outcomes.get("failed") == 1  # the outcome is pytest's, unchanged
+    else:
+        assert outcomes.get("failed", 0) == 0
+
+
+def test_intermittent_growth_is_not_a_leak(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+_KEEP = []
+_runs = [0]
+def test_it():
+    _runs[0] += 1
+    if _runs[0] % 2:
+        _KEEP.append(bytearray(1000))
+""")
+    _, _, verdicts = run_forensics()
+    assert verdicts["test_it"]["verdict"] != "leak"

@@ -1,0 +1,167 @@
+"""Options, markers and the promise never to change an outcome unless asked."""
+
+import pytest
+
+LEAKY = """
+import pytest
+_KEEP = []
+def test_leaks():
+    _KEEP.append(bytearray(400))
+def test_clean():
+    pass
+"""
+
+
+def test_report_only_by_default(run_forensics, pytester):
+    pytester.makepyfile(test_mod=LEAKY)
+    result, _, verdicts = run_forensics()
+    assert result.ret == 0
+    assert verdicts["test_leaks"]["verdict"] == "leak"
+    assert verdicts["test_clean"]["verdict"] == "clean"
+
+
+def test_fail_option_fails_only_leaking_tests(run_forensics, pytester):
+    pytester.makepyfile(test_mod=LEAKY)
+    result, _, _ = run_forensics("--leak-forensics-fail")
+    assert result.ret == 1
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*this test leaks*"])
+
+
+def test_fail_from_ini(run_forensics, pytester):
+    pytester.makepyfile(test_mod=LEAKY)
+    pytester.makeini("[pytest]\nleak_forensics_fail = true\n")
+    result, _, _ = run_forensics()
+    result.assert_outcomes(passed=1, failed=1)
+
+
+def test_marker_overrides_suite_fail(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+import pytest
+_KEEP = []
+@pytest.mark.leak_forensics(fail=False)
+def test_leaks():
+    _KEEP.append(bytearray(400))
+""")
+    result, _, verdicts = run_forensics("--leak-forensics-fail")
+    assert verdicts["test_leaks"]["verdict"] == "leak"
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_repeat(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+import pytest
+_KEEP = []
+@pytest.mark.leak_forensics(repeat="2:4")
+def test_leaks():
+    _KEEP.append(bytearray(400))
+""")
+    _, _, verdicts = run_forensics()
+    entry = verdicts["test_leaks"]
+    assert entry["repeat"] == "2:4"
+    assert len(entry["deltas"]["blocks"]) == 4 or len(entry["deltas"]["malloc"]) == 4
+
+
+def test_no_leak_check_marker(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+import pytest
+_KEEP = []
+@pytest.mark.no_leak_check(reason="warms a global pool on purpose")
+def test_pool():
+    _KEEP.append(bytearray(400))
+""")
+    result, _, verdicts = run_forensics()
+    assert verdicts["test_pool"]["verdict"] == "not-checked"
+    result.stdout.fnmatch_lines(["*not-checked*test_pool*warms a global pool on purpose*"])
+
+
+def test_plugin_is_silent_and_inactive_without_the_flag(pytester):
+    pytester.makepyfile(test_mod=LEAKY)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    assert "leak forensics" not in result.stdout.str()
+
+
+def test_disabled_with_p_no(pytester):
+    pytester.makepyfile(test_mod=LEAKY)
+    result = pytester.runpytest_subprocess("-p", "no:leak_forensics", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--leak-forensics-repeat=3"], "repeat must look like W:N"),
+    (["--leak-forensics-repeat=0:3"], "must be >= 1"),
+    (["--leak-forensics-repeat=1:1"], "N must be >= 2"),
+    (["--leak-forensics-threshold=lots"], "must be a whole number"),
+    (["--leak-forensics-cleanup-skip=bogus"], "unknown cleanup step 'bogus'"),
+])
+def test_bad_option_is_one_clear_error(pytester, args, message):
+    pytester.makepyfile(test_mod="def test_a():\n    pass\n")
+    result = pytester.runpytest_subprocess("--leak-forensics", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: leak-forensics: *{message}*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_bad_marker_argument_is_one_clear_error(pytester):
+    pytester.makepyfile(test_mod="""
+import pytest
+@pytest.mark.leak_forensics(repeats="1:3")
+def test_a():
+    pass
+""")
+    result = pytester.runpytest_subprocess("--leak-forensics")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown argument(s) repeats*"])
+
+
+def test_bad_ini_value_is_one_clear_error(pytester):
+    pytester.makeini("[pytest]\nleak_forensics = maybe\n")
+    pytester.makepyfile(test_mod="def test_a():\n    pass\n")
+    result = pytester.runpytest_subprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*leak_forensics must be true or false*"])
+
+
+def test_user_cleanup_hook_clears_a_warm_cache(run_forensics, pytester):
+    pytester.makeconftest("""
+import app_cache
+def pytest_leak_forensics_cleanup(config):
+    app_cache.CACHE.clear()
+""")
+    pytester.makepyfile(app_cache="CACHE = {}\n", test_mod="""
+import itertools, app_cache
+_n = itertools.count()
+def test_it():
+    app_cache.CACHE[next(_n)] = [0] * 50
+""")
+    _, _, verdicts = run_forensics()
+    assert verdicts["test_it"]["verdict"] == "clean"
+
+
+def test_internal_error_is_a_warning_not_a_failure(run_forensics, pytester):
+    pytester.makeconftest("""
+import leak_forensics.probe as probe
+def boom(*a, **k):
+    raise RuntimeError("simulated")
+probe.Probe.investigate = boom
+""")
+    pytester.makepyfile(test_mod=LEAKY)
+    result, data, verdicts = run_forensics("--leak-forensics-all")
+    result.assert_outcomes(passed=2, warnings=2)
+    assert verdicts["test_leaks"]["verdict"] == "error"
+    assert any("simulated" in note for note in data["notes"])
+
+
+def test_json_report_follows_the_contract(run_forensics, pytester):
+    pytester.makepyfile(test_mod=LEAKY)
+    _, data, _ = run_forensics()
+    assert [t["nodeid"] for t in data["tests"]] == ["test_mod.py::test_leaks",
+                                                    "test_mod.py::test_clean"]
+    for entry in data["tests"]:
+        assert {"nodeid", "verdict", "sites", "types", "owners", "resources"} <= set(entry)
+        for site in entry["sites"]:
+            assert {"filename", "lineno", "size_diff", "count_diff", "traceback"} <= set(site)
+            assert {"filename", "lineno"} <= set(site["traceback"][0])
+        for kind in entry["types"]:
+            assert {"type", "count_diff"} <= set(kind)
