@@ -12,6 +12,17 @@ def test_clean():
 """
 
 
+def leaky_with(marker: str, name: str = "test_leaks") -> str:
+    """One leaking test under ``marker``."""
+    return f"""
+import pytest
+_KEEP = []
+{marker}
+def {name}():
+    _KEEP.append(bytearray(400))
+"""
+
+
 def test_report_only_by_default(run_forensics, pytester):
     pytester.makepyfile(test_mod=LEAKY)
     result, _, verdicts = run_forensics()
@@ -36,26 +47,14 @@ def test_fail_from_ini(run_forensics, pytester):
 
 
 def test_marker_overrides_suite_fail(run_forensics, pytester):
-    pytester.makepyfile(test_mod="""
-import pytest
-_KEEP = []
-@pytest.mark.leak_forensics(fail=False)
-def test_leaks():
-    _KEEP.append(bytearray(400))
-""")
+    pytester.makepyfile(test_mod=leaky_with("@pytest.mark.leak_forensics(fail=False)"))
     result, _, verdicts = run_forensics("--leak-forensics-fail")
     assert verdicts["test_leaks"]["verdict"] == "leak"
     result.assert_outcomes(passed=1)
 
 
 def test_marker_repeat(run_forensics, pytester):
-    pytester.makepyfile(test_mod="""
-import pytest
-_KEEP = []
-@pytest.mark.leak_forensics(repeat="2:4")
-def test_leaks():
-    _KEEP.append(bytearray(400))
-""")
+    pytester.makepyfile(test_mod=leaky_with('@pytest.mark.leak_forensics(repeat="2:4")'))
     _, _, verdicts = run_forensics()
     entry = verdicts["test_leaks"]
     assert entry["repeat"] == "2:4"
@@ -63,13 +62,8 @@ def test_leaks():
 
 
 def test_no_leak_check_marker(run_forensics, pytester):
-    pytester.makepyfile(test_mod="""
-import pytest
-_KEEP = []
-@pytest.mark.no_leak_check(reason="warms a global pool on purpose")
-def test_pool():
-    _KEEP.append(bytearray(400))
-""")
+    pytester.makepyfile(test_mod=leaky_with(
+        '@pytest.mark.no_leak_check(reason="warms a global pool on purpose")', name="test_pool"))
     result, _, verdicts = run_forensics()
     assert verdicts["test_pool"]["verdict"] == "not-checked"
     result.stdout.fnmatch_lines(["*not-checked*test_pool*warms a global pool on purpose*"])
