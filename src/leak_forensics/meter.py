@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import sys
+from array import array
 from dataclasses import dataclass
 
 import psutil
@@ -66,6 +67,10 @@ ZERO = Reading(0, 0, 0)
 
 #: The C allocator rounds and keeps per-thread caches; growth below this is noise.
 MALLOC_NOISE = 256
+#: glibc counts chunks parked in its per-thread cache (up to 7 per size class below
+#: 1 KiB) as in use, so one run's C-allocator figure moves by a kilobyte or so without
+#: anything kept. Repetitions need growth on every run and can use MALLOC_NOISE.
+SCREEN_MALLOC_NOISE = 4096
 
 METRICS = ("blocks", "malloc", "threads")
 
@@ -77,6 +82,34 @@ def grew(delta: Reading, metric: str) -> bool:
 
 def read(threads: int = 0) -> Reading:
     return Reading(sys.getallocatedblocks(), malloc_bytes(), threads)
+
+
+class Gauge:
+    """Growth between a mark and now, with nothing the mark allocated alive in between.
+
+    A reading kept as a ``Reading`` is three pymalloc blocks (the object and two ints),
+    allocated just after the count and still alive at the second count: every measured
+    span would grow by three. The mark lives in a preallocated array instead; values
+    computed from it are made after the second count.
+    """
+
+    __slots__ = ("_mark", "_now")
+
+    def __init__(self) -> None:
+        self._mark = array("q", [0, 0])
+        self._now = array("q", [0, 0])
+
+    def mark(self) -> None:
+        _read_into(self._mark)
+
+    def since_mark(self) -> Reading:
+        _read_into(self._now)
+        return Reading(self._now[0] - self._mark[0], self._now[1] - self._mark[1])
+
+
+def _read_into(slots: array) -> None:
+    slots[0] = sys.getallocatedblocks()
+    slots[1] = malloc_bytes()
 
 
 _process: psutil.Process | None = None

@@ -153,18 +153,14 @@ class LeakForensics:
                               notes=["failed under --pdb; repeating it would reopen the debugger"])
         screened = self.probe.screened()
         if not (self.settings.screen_all or self.probe.is_suspect()):
-            self.probe.record_clean()
             return TestResult(item.nodeid, CLEAN, deltas={
                 "blocks": [screened.blocks], "malloc": [screened.malloc],
                 "threads": [screened.threads]})
         self.suspects += 1
         try:
-            result = self.probe.investigate(
+            return self.probe.investigate(
                 item.nodeid, lambda: rerun(item), self._settings_for(item),
                 extra_warmups=1 if self._boundary else 0)
-            if result.verdict == CLEAN:
-                self.probe.record_clean()
-            return result
         except Exception as exc:
             return self._internal_error(item.nodeid, exc)
         finally:

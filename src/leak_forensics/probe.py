@@ -19,7 +19,7 @@ that returns its outcome. Nothing here knows about pytest.
 from __future__ import annotations
 
 import tracemalloc
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 
 from . import growth, meter
@@ -33,10 +33,6 @@ from .settings import Settings
 
 RunOnce = Callable[[], str]
 
-#: Screens of recent clean tests kept to learn pytest's own per-test bookkeeping.
-NOISE_SAMPLES = 64
-#: Clean screens needed before the floor is trusted; until then every grower is a suspect.
-NOISE_MIN_SAMPLES = 8
 
 
 class Probe:
@@ -46,41 +42,41 @@ class Probe:
         self.heap = heap
         self.cleanup = cleanup
         self._screen = ZERO
-        self._mark: Reading | None = None
+        self._gauge = meter.Gauge()
+        self._span_open = False
         self._thread_base: frozenset[int] = frozenset()
         self._alive: list = []
-        self._noise: deque[Reading] = deque(maxlen=NOISE_SAMPLES)
-        self._after_repetitions = False
-        self._repeated = False
 
     # -- stage 1: the test's own run ------------------------------------------------------
 
     def begin(self) -> None:
-        self._after_repetitions, self._repeated = self._repeated, False
         self.heap.start()
         self._thread_base = thread_tools.snapshot()
         self._screen = ZERO
-        self._mark = None
+        self._span_open = False
         self._alive = []
 
-    def checkpoint(self) -> Reading:
-        """Read the counters right after a collection.
+    # A full collection empties CPython's free lists; anything freed after it (even a
+    # cleanup step's locals) sits on a free list as an allocated block until the next
+    # one. So every read comes right after a collection, with nothing run in between.
 
-        A full collection empties CPython's free lists; anything freed after it (even a
-        cleanup step's locals) sits on a free list as an allocated block until the next
-        one. So nothing may run between the collection and the read.
-        """
+    def _mark(self) -> None:
         self.heap.collect()
-        return meter.read()
+        self._gauge.mark()
+
+    def _since_mark(self) -> Reading:
+        self.heap.collect()
+        return self._gauge.since_mark()
 
     def open_span(self) -> None:
-        self._mark = self.checkpoint()
+        self._span_open = True
+        self._mark()
 
     def close_span(self, counted: bool = True) -> None:
-        if self._mark is None:
+        if not self._span_open:
             return
-        delta = self.checkpoint() - self._mark
-        self._mark = None
+        delta = self._since_mark()
+        self._span_open = False
         if counted:
             self._screen = self._screen + delta
 
@@ -101,32 +97,11 @@ class Probe:
         return Reading(self._screen.blocks, self._screen.malloc, len(self._alive))
 
     def is_suspect(self) -> bool:
-        # Repetitions leave pytest's per-item leftovers behind, and the next run releases
-        # them: its screen can come out negative while it leaks. Confirm it instead.
-        if self._after_repetitions:
-            return True
-        return self._suspicious(self.screened() - self.noise_floor())
-
-    def noise_floor(self) -> Reading:
-        """What pytest itself keeps per test, learned from tests that proved clean.
-
-        The test's own run cannot be measured as exactly as a repetition: pytest keeps
-        per-item state (stash entries, log handlers, the next item's request) that moves
-        a few blocks. The floor is the least that recent clean tests grew, so a test is a
-        suspect when it grew more than pytest's bookkeeping ever does alone.
-        """
-        if len(self._noise) < NOISE_MIN_SAMPLES:
-            return ZERO
-        return Reading(max(min(r.blocks for r in self._noise), 0),
-                       max(min(r.malloc for r in self._noise), 0), 0)
-
-    def record_clean(self) -> None:
-        """The screened run proved clean: its growth was bookkeeping."""
-        self._noise.append(self.screened())
-
-    @staticmethod
-    def _suspicious(delta: Reading) -> bool:
-        return any(meter.grew(delta, m) for m in METRICS)
+        """Did the run keep anything? pytest's own per-run state is settled beforehand,
+        so a clean test's screen is exactly zero blocks."""
+        screen = self.screened()
+        return (screen.blocks > 0 or screen.threads > 0
+                or screen.malloc > meter.SCREEN_MALLOC_NOISE)
 
     def end(self) -> None:
         self.heap.stop()
@@ -136,9 +111,10 @@ class Probe:
 
     def investigate(self, nodeid: str, run_once: RunOnce, settings: Settings,
                     extra_warmups: int = 0) -> TestResult:
-        self._repeated = True
         result = TestResult(nodeid, CLEAN, repeat=str(settings.repeat))
-        outcomes: Counter[str] = Counter()
+        # Every key exists before the first run: a first insertion would grow the dict
+        # inside the measured run.
+        outcomes: Counter[str] = Counter(passed=0, failed=0, skipped=0)
 
         def run() -> list:
             """One repetition and the cleanup after it; returns threads it left alive."""
@@ -153,9 +129,10 @@ class Probe:
 
         deltas, growing, alive = self._confirm(run, settings.repeat.measured)
         result.deltas = {m: [getattr(d, m) for d in deltas] for m in METRICS}
-        if len(outcomes) > 1:
+        seen = {o: n for o, n in outcomes.items() if n}
+        if len(seen) > 1:
             result.notes.append("outcome changed between repetitions: "
-                                + ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())))
+                                + ", ".join(f"{n} {o}" for o, n in sorted(seen.items())))
         if not growing:
             return result
 
@@ -181,9 +158,9 @@ class Probe:
         growing = set(METRICS)
         alive: list = []
         for _ in range(measured):
-            before = self.checkpoint()
+            self._mark()
             alive = run()
-            delta = self.checkpoint() - before
+            delta = self._since_mark()
             deltas.append(Reading(delta.blocks, delta.malloc, len(alive)))
             growing = {m for m in growing if meter.grew(deltas[-1], m)}
             if not growing:

@@ -21,8 +21,27 @@ from collections.abc import Callable
 import pytest
 from _pytest import timing
 from _pytest.runner import runtestprotocol
+from _pytest.unittest import TestCaseFunction
 
 from .meter import Reading
+
+
+_SETTLED = pytest.StashKey[bool]()
+
+
+def _settle(item: pytest.Item) -> None:
+    """Put the item in the state every later run starts from, before the window opens.
+
+    An item's first run differs from the next ones in what collection left on it: its
+    stash allocates its table on the first write, and a ``unittest`` item holds the
+    ``TestCase`` made at collection until its first tear-down releases it. Either would
+    move the screen by a few blocks; repetitions start from the settled state anyway.
+    """
+    item.stash[_SETTLED] = True
+    if isinstance(item, TestCaseFunction) and "_instance" in vars(item):
+        # TestCaseFunction.teardown does exactly this; setup makes a new instance.
+        item._obj = None  # type: ignore[attr-defined]
+        del item._instance  # type: ignore[attr-defined]
 
 
 class Spans:
@@ -70,11 +89,13 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
                  teardown_counts: Callable[[], bool]) -> list[pytest.TestReport]:
     """One full run of ``item``; returns its reports, not yet logged.
 
-    ``teardown_counts`` is asked after the tear-down whether that phase should count
-    (not when it also tore down a module- or session-scoped fixture).
+    ``teardown_counts`` is asked after the tear-down whether that phase should count.
+    It never counts when it also tore down a parent node (module, class, session): what
+    they free would hide what the test kept.
     """
     ihook = item.ihook
     config = item.config
+    _settle(item)
     renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
     if renew:
         # The request is released after the run; make it inside the window so that both
@@ -98,8 +119,11 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
                 stopping = session.shouldfail or session.shouldstop
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
-            call = _timed_call(hook, item, when, kwargs, reraise, spans,
-                               counted=lambda w=when: w != "teardown" or teardown_counts())
+            depth = _setup_depth(item)
+            call = _timed_call(
+                hook, item, when, kwargs, reraise, spans,
+                counted=lambda w=when, d=depth: w != "teardown"
+                or (teardown_counts() and _setup_depth(item) >= d - 1))
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
@@ -112,6 +136,12 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
             item.funcargs = None  # type: ignore[attr-defined]
         spans.close(True)
     return [r for r in slots if r is not None]
+
+
+def _setup_depth(item: pytest.Item) -> int:
+    """How many nodes are set up; 0 where pytest's private set-up state is unavailable."""
+    stack = getattr(getattr(item.session, "_setupstate", None), "stack", None)
+    return len(stack) if stack is not None else 0
 
 
 def section_memory(sections: list[tuple[str, str, str]]) -> Reading:

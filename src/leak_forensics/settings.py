@@ -50,7 +50,7 @@ class Settings:
     #: Whether allocation sites are traced; ``memory_intensive`` tests turn it off.
     trace: bool = True
     json_path: str | None = None
-    #: Repeat every test instead of only those whose own run grew past the noise floor.
+    #: Repeat every test instead of only those whose own run kept something.
     screen_all: bool = False
 
     def replace(self, **changes: object) -> Settings:
