@@ -19,6 +19,7 @@ from .attribution import FrameClassifier
 from .cleanup import CleanupPass
 from .heap import HeapWindow
 from .probe import Probe
+from .report_relay import ReportRelay
 from .pytest_run import Spans, rerun, run_screened, section_memory
 from .results import CLEAN, ERROR, LEAK, NOT_CHECKED, SKIPPED, TestResult
 from .settings import ConfigError, MarkerOverrides, Settings
@@ -72,6 +73,7 @@ class LeakForensics:
         self.probe = Probe(
             FrameClassifier(str(config.rootpath), settings.include, settings.exclude),
             self.heap, self.cleanup)
+        self.relay = ReportRelay(config, self)
         self._overrides: dict[str, MarkerOverrides] = {}
         self._screening: pytest.Item | None = None
         self._boundary = False
@@ -119,9 +121,10 @@ class LeakForensics:
         kept = len(item._report_sections)
         try:
             try:
-                reports = run_screened(
-                    item, nextitem, Spans(self.probe.open_span, self.probe.close_span),
-                    teardown_counts=lambda: not self._boundary)
+                with self.relay.holding(self.probe.pause, self.probe.open_span):
+                    reports = run_screened(
+                        item, nextitem, Spans(self.probe.open_span, self.probe.close_span),
+                        teardown_counts=lambda: not self._boundary)
             finally:
                 self._screening = None
             try:
@@ -133,8 +136,11 @@ class LeakForensics:
             self.probe.end()
         self.results.append(result)
         for report in reports:
+            if report.when == "call":
+                self.relay.replay(ihook)  # subtests are logged before their test's call
             self._annotate(report, result)
             ihook.pytest_runtest_logreport(report=report)
+        self.relay.replay(ihook)
         ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
         return True
 
@@ -152,15 +158,16 @@ class LeakForensics:
             return TestResult(item.nodeid, NOT_CHECKED,
                               notes=["failed under --pdb; repeating it would reopen the debugger"])
         screened = self.probe.screened()
-        if not (self.settings.screen_all or self.probe.is_suspect()):
+        if not (self.settings.screen_all or self.relay.inexact or self.probe.is_suspect()):
             return TestResult(item.nodeid, CLEAN, deltas={
                 "blocks": [screened.blocks], "malloc": [screened.malloc],
                 "threads": [screened.threads]})
         self.suspects += 1
         try:
-            return self.probe.investigate(
-                item.nodeid, lambda: rerun(item), self._settings_for(item),
-                extra_warmups=1 if self._boundary else 0)
+            with self.relay.dropping():
+                return self.probe.investigate(
+                    item.nodeid, lambda: rerun(item), self._settings_for(item),
+                    extra_warmups=1 if self._boundary else 0)
         except Exception as exc:
             return self._internal_error(item.nodeid, exc)
         finally:
@@ -200,6 +207,9 @@ class LeakForensics:
         # hide the test's own growth; the teardown is then left out of the screen.
         if self._screening is not None and fixturedef.scope != "function":
             self._boundary = True
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.relay.receive(report)  # only reached while a measured run mutes the hook
 
     # -- reporting ------------------------------------------------------------------------
 

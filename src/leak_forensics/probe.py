@@ -80,6 +80,13 @@ class Probe:
         if counted:
             self._screen = self._screen + delta
 
+    def pause(self) -> bool:
+        """Stop counting mid-span (for work the test runner does); False if not counting."""
+        if not self._span_open:
+            return False
+        self.close_span()
+        return True
+
     def finish_screen(self, discount: Reading = ZERO) -> None:
         """After the test's own run: wait for the threads it started.
 

@@ -1,0 +1,109 @@
+"""Reports a test logs while it is still running (subtests), kept out of the measurement.
+
+pytest's subtests (``subtests`` fixture, ``unittest``'s ``subTest``) log one report per
+subtest from inside the test's call. Logged normally, each one is kept by the terminal
+reporter: memory the test runner holds, not the test, that grows with every run and
+would make every subtest-using test look like a leak.
+
+So while a test is measured, ``pytest_runtest_logreport`` reaches only this plugin:
+
+* during the test's own run the reports are held as ``marshal``-ed bytes of their
+  serialisable form (the one pytest-xdist sends between processes), made while the
+  counters are paused; the report objects themselves die inside the run, so what they
+  cost cancels out. They are rebuilt and logged, in order, once the verdict is known;
+* during repetitions they are dropped, and pytest's count of failed subtests is put
+  back, so the run's outcome and summary are those of the test's own run.
+"""
+
+from __future__ import annotations
+
+import marshal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from pluggy import HookRelay
+
+try:  # pytest >= 9 counts failed subtests per test to fail the test itself
+    from _pytest.subtests import failed_subtests_key
+except ImportError:  # pragma: no cover - older pytest
+    failed_subtests_key = None
+
+HOOK = "pytest_runtest_logreport"
+
+
+class ReportRelay:
+    def __init__(self, config: pytest.Config, owner: object) -> None:
+        self._config = config
+        self._owner = owner  # the plugin whose pytest_runtest_logreport calls receive()
+        self._hold: tuple[Callable[[], bool], Callable[[], None]] | None = None
+        self._active = False
+        self._held: list[bytes | pytest.TestReport] = []
+        #: A held report could not be serialised; it was kept whole and counted.
+        self.inexact = False
+
+    @contextmanager
+    def holding(self, pause: Callable[[], bool], resume: Callable[[], None]) -> Iterator[None]:
+        """Hold reports logged inside; ``pause`` stops the counters (False if not running)."""
+        self.inexact = False
+        self._hold = (pause, resume)
+        try:
+            with self._muted():
+                yield
+        finally:
+            self._hold = None
+
+    @contextmanager
+    def dropping(self) -> Iterator[None]:
+        counts = self._config.stash.get(failed_subtests_key, None) if failed_subtests_key else None
+        saved = dict(counts) if counts is not None else None
+        try:
+            with self._muted():
+                yield
+        finally:
+            if counts is not None and saved is not None:
+                counts.clear()
+                counts.update(saved)
+
+    def receive(self, report: pytest.TestReport) -> None:
+        if not self._active or self._hold is None:
+            return  # normal logging, or a repetition: dropped
+        pause, resume = self._hold
+        paused = pause()
+        try:
+            data = self._config.hook.pytest_report_to_serializable(
+                config=self._config, report=report)
+            self._held.append(marshal.dumps(data))
+        except (ValueError, TypeError):  # a user property marshal cannot write
+            self._held.append(report)
+            self.inexact = True
+        if paused:
+            resume()
+
+    def replay(self, ihook: HookRelay) -> None:
+        """Log the held reports as the test's run would have, then forget them."""
+        held, self._held = self._held, []
+        for entry in held:
+            report = entry if isinstance(entry, pytest.TestReport) else (
+                self._config.hook.pytest_report_from_serializable(
+                    config=self._config, data=marshal.loads(entry)))
+            ihook.pytest_runtest_logreport(report=report)
+
+    @contextmanager
+    def _muted(self) -> Iterator[None]:
+        """Route ``pytest_runtest_logreport`` to the owner only.
+
+        Item hook proxies look the caller up on ``config.hook`` at call time, and a
+        subset caller is a real pluggy ``HookCaller``, so per-directory proxies that
+        subset it again keep working.
+        """
+        pm = self._config.pluginmanager
+        original = getattr(pm.hook, HOOK)
+        others = [p for p in pm.get_plugins() if p is not self._owner]
+        setattr(pm.hook, HOOK, pm.subset_hook_caller(HOOK, remove_plugins=others))
+        self._active = True
+        try:
+            yield
+        finally:
+            self._active = False
+            setattr(pm.hook, HOOK, original)
