@@ -28,6 +28,8 @@ def f(x):
     return [x] * 10
 def test_it():
     f(next(_n))
+def test_after():  # keeps test_it away from the module's tear-down
+    pass
 """,
     "re_and_typing_caches": """
 import re, itertools, typing
@@ -91,9 +93,6 @@ def test_it(resource, tmp_path):
 
 
 KNOWN_GAPS = {
-    "bounded_lru_cache": "a bounded lru_cache that fills over more runs than W+N grows on "
-                         "every measured run; the cleanup pass does not yet clear bounded "
-                         "user caches",
     "function_fixture_and_tmp_path": "tmp_path's per-test bookkeeping (partial, method, dict) "
                                      "is not yet recognised as pytest's own",
 }

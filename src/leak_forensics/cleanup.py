@@ -8,6 +8,7 @@ A failing step never stops the pass; its error is kept for the report.
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 from collections.abc import Callable
@@ -17,6 +18,31 @@ from . import threads as thread_tools
 from .heap import HeapWindow
 
 _registered: list[Callable[[], object]] = []
+
+_LRU_WRAPPER = type(functools.lru_cache(maxsize=1)(len))
+
+
+def clear_bounded_lru_caches(is_user_file: Callable[[str], bool]) -> None:
+    """Empty every ``lru_cache`` with a size limit at module or class level in user code.
+
+    A bounded cache larger than the number of repetitions fills a little on every run
+    and looks exactly like a leak; emptied before each measurement it cannot. Unbounded
+    caches (``maxsize=None``) are left alone: they are how memos leak. Only the code
+    under test: emptying the test runner's and libraries' caches makes them slower and
+    the standard library's are handled by name. Found through ``sys.modules`` rather
+    than the collector, which cannot see a frozen heap.
+    """
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        filename = getattr(module, "__file__", None)
+        if not isinstance(namespace, dict) or not filename or not is_user_file(filename):
+            continue
+        for value in list(namespace.values()):
+            for candidate in (list(vars(value).values()) if isinstance(value, type)
+                              else (value,)):
+                func = getattr(candidate, "__func__", candidate)  # static/classmethod
+                if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
+                    func.cache_clear()
 
 
 def register_cleanup(func: Callable[[], object]) -> Callable[[], object]:
@@ -34,12 +60,14 @@ def unregister_cleanup(func: Callable[[], object]) -> None:
 class CleanupPass:
     def __init__(self, heap: HeapWindow, *, skip: frozenset[str] = frozenset(),
                  opt_in: frozenset[str] = frozenset(), thread_timeout: float = 1.0,
-                 hooks: Callable[[], object] | None = None) -> None:
+                 hooks: Callable[[], object] | None = None,
+                 is_user_file: Callable[[str], bool] = lambda filename: False) -> None:
         self.heap = heap
         self.skip = skip
         self.opt_in = opt_in
         self.thread_timeout = thread_timeout
         self.hooks = hooks
+        self.is_user_file = is_user_file
         self.errors: list[str] = []
         self._seen_errors: set[str] = set()
 
@@ -57,6 +85,9 @@ class CleanupPass:
                                           between=self._collect)
         if caches and "sqlalchemy" not in self.skip:
             self._guard("sqlalchemy", self._release_sqlalchemy)
+        if caches and "bounded-caches" not in self.skip:
+            self._guard("bounded lru caches",
+                        lambda: clear_bounded_lru_caches(self.is_user_file))
         if caches and "stdlib" not in self.skip:
             for name, step in stdlib_caches.SAFE.items():
                 self._guard(f"stdlib cache {name}", step)

@@ -11,16 +11,25 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Generator
 
 import pytest
 
 from . import options, report_json, report_terminal
-from .attribution import FrameClassifier
+from .attribution import FrameClassifier, Kind
 from .cleanup import CleanupPass
 from .heap import HeapWindow
 from .probe import Probe
+from .pytest_run import (
+    Spans,
+    leaves_parents,
+    rerun,
+    run_screened,
+    section_memory,
+    set_up_parents,
+    tear_down_apart,
+)
 from .report_relay import ReportRelay
-from .pytest_run import Spans, rerun, run_screened, section_memory
 from .results import CLEAN, ERROR, LEAK, NOT_CHECKED, SKIPPED, TestResult
 from .settings import ConfigError, MarkerOverrides, Settings
 
@@ -66,17 +75,18 @@ class LeakForensics:
         self.notes: list[str] = []
         self.suspects = 0
         self.heap = HeapWindow()
+        classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude)
         self.cleanup = CleanupPass(
             self.heap, skip=settings.skip_steps, opt_in=settings.opt_in_steps,
             thread_timeout=settings.thread_timeout,
-            hooks=lambda: config.hook.pytest_leak_forensics_cleanup(config=config))
-        self.probe = Probe(
-            FrameClassifier(str(config.rootpath), settings.include, settings.exclude),
-            self.heap, self.cleanup)
+            hooks=lambda: config.hook.pytest_leak_forensics_cleanup(config=config),
+            is_user_file=lambda filename: classifier.kind(filename) is Kind.USER)
+        self.probe = Probe(classifier, self.heap, self.cleanup)
         self.relay = ReportRelay(config, self)
         self._overrides: dict[str, MarkerOverrides] = {}
         self._screening: pytest.Item | None = None
         self._boundary = False
+        self._first = True
 
     # -- configuration per test -----------------------------------------------------------
 
@@ -123,8 +133,7 @@ class LeakForensics:
             try:
                 with self.relay.holding(self.probe.pause, self.probe.open_span):
                     reports = run_screened(
-                        item, nextitem, Spans(self.probe.open_span, self.probe.close_span),
-                        teardown_counts=lambda: not self._boundary)
+                        item, nextitem, Spans(self.probe.open_span, self.probe.close_span))
             finally:
                 self._screening = None
             try:
@@ -158,7 +167,11 @@ class LeakForensics:
             return TestResult(item.nodeid, NOT_CHECKED,
                               notes=["failed under --pdb; repeating it would reopen the debugger"])
         screened = self.probe.screened()
-        if not (self.settings.screen_all or self.relay.inexact or self.probe.is_suspect()):
+        # The session's first test also pays pytest's own first-use costs (±a few
+        # blocks either way), so its screen is not trusted.
+        first, self._first = self._first, False
+        if not (first or self.settings.screen_all or self.relay.inexact
+                or self.probe.is_suspect()):
             return TestResult(item.nodeid, CLEAN, deltas={
                 "blocks": [screened.blocks], "malloc": [screened.malloc],
                 "threads": [screened.threads]})
@@ -202,11 +215,32 @@ class LeakForensics:
 
     # -- measuring the test's own run -----------------------------------------------------
 
-    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[object]) -> None:
-        # A module/class/session fixture torn down after this test frees memory that would
-        # hide the test's own growth; the teardown is then left out of the screen.
-        if self._screening is not None and fixturedef.scope != "function":
-            self._boundary = True
+    # Parents (module, class, session) and higher-scoped fixtures are set up and torn
+    # down with the counters paused: they outlive the test, and what their tear-down
+    # frees would hide what the test kept. Innermost wrappers, so output stays captured.
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
+        if self._screening is item:
+            paused = self.probe.pause()
+            try:
+                set_up_parents(item)
+            finally:
+                if paused:
+                    self.probe.open_span()
+        return (yield)
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None
+                                ) -> Generator[None, None, None]:
+        if self._screening is not item or not leaves_parents(item, nextitem):
+            return (yield)
+        self._boundary = True
+        error = tear_down_apart(item, nextitem, self.probe.pause, self.probe.open_span)
+        result = yield
+        if error is not None:
+            raise error
+        return result
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.relay.receive(report)  # only reached while a measured run mutes the hook

@@ -20,11 +20,11 @@ from collections.abc import Callable
 
 import pytest
 from _pytest import timing
+from _pytest.fixtures import TopRequest
 from _pytest.runner import runtestprotocol
 from _pytest.unittest import TestCaseFunction
 
 from .meter import Reading
-
 
 _SETTLED = pytest.StashKey[bool]()
 
@@ -61,7 +61,7 @@ def _interactive(call: pytest.CallInfo[None], report: pytest.TestReport) -> bool
 
 def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
                 kwargs: dict[str, object], reraise: tuple[type[BaseException], ...],
-                spans: Spans, counted: Callable[[], bool]) -> pytest.CallInfo[None]:
+                spans: Spans) -> pytest.CallInfo[None]:
     """``CallInfo.from_call`` with only the hook call inside the counted span.
 
     The timestamps end up in the report, which outlives the run; made outside the span
@@ -78,21 +78,16 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
         if isinstance(excinfo.value, reraise):
             spans.close(False)
             raise
-    spans.close(counted())
+    spans.close(True)
     precise_stop = timing.perf_counter()
     return pytest.CallInfo(None, excinfo, start=start, stop=timing.time(),
                            duration=precise_stop - precise_start, when=when,  # type: ignore[arg-type]
                            _ispytest=True)
 
 
-def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
-                 teardown_counts: Callable[[], bool]) -> list[pytest.TestReport]:
-    """One full run of ``item``; returns its reports, not yet logged.
-
-    ``teardown_counts`` is asked after the tear-down whether that phase should count.
-    It never counts when it also tore down a parent node (module, class, session): what
-    they free would hide what the test kept.
-    """
+def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
+                 spans: Spans) -> list[pytest.TestReport]:
+    """One full run of ``item``; returns its reports, not yet logged."""
     ihook = item.ihook
     config = item.config
     _settle(item)
@@ -119,11 +114,7 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
                 stopping = session.shouldfail or session.shouldstop
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
-            depth = _setup_depth(item)
-            call = _timed_call(
-                hook, item, when, kwargs, reraise, spans,
-                counted=lambda w=when, d=depth: w != "teardown"
-                or (teardown_counts() and _setup_depth(item) >= d - 1))
+            call = _timed_call(hook, item, when, kwargs, reraise, spans)
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
@@ -138,10 +129,61 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None, spans: Spans,
     return [r for r in slots if r is not None]
 
 
-def _setup_depth(item: pytest.Item) -> int:
-    """How many nodes are set up; 0 where pytest's private set-up state is unavailable."""
-    stack = getattr(getattr(item.session, "_setupstate", None), "stack", None)
-    return len(stack) if stack is not None else 0
+def set_up_parents(item: pytest.Item) -> None:
+    """Set up the item's parent nodes and its higher-scoped fixtures, nothing else.
+
+    Called inside the set-up phase (output is captured as usual) with the counters
+    paused: a module or class fixture lives until its scope ends, and neither it nor
+    pytest's bookkeeping for it is the test's memory. A failure is left for the test's
+    own set-up to raise: pytest caches it on the node or the fixture.
+    """
+    try:
+        item.session._setupstate.setup(_Sibling(item))  # type: ignore[arg-type]
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None:
+            return
+        request = TopRequest(item, _ispytest=True)  # type: ignore[arg-type]
+        with warnings.catch_warnings():
+            # The item itself is not set up yet, which pytest 9 flags as a late request;
+            # where a later pytest refuses, the fixture is set up (and counted) as before.
+            warnings.filterwarnings("ignore", "Calling request.getfixturevalue",
+                                    pytest.PytestRemovedIn10Warning)
+            for name in item.fixturenames:  # type: ignore[attr-defined]
+                defs = info.name2fixturedefs.get(name)
+                if defs and defs[-1].scope != "function":
+                    request.getfixturevalue(name)
+    except (KeyboardInterrupt, SystemExit, pytest.exit.Exception):
+        raise
+    except BaseException:
+        return
+
+
+def leaves_parents(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    """Will tearing down ``item`` before ``nextitem`` also tear down a parent node?"""
+    needed = set(nextitem.listchain()) if nextitem is not None else set()
+    return any(node not in needed for node in item.listchain()[:-1])
+
+
+def tear_down_apart(item: pytest.Item, nextitem: pytest.Item | None,
+                    pause: Callable[[], bool], resume: Callable[[], None]
+                    ) -> BaseException | None:
+    """Tear down the item, then, with the counters paused, the parents ``nextitem``
+    does not share; returns the first error. pytest's own tear-down then finds
+    nothing left to do and runs its bookkeeping inside the counted span as usual."""
+    state = item.session._setupstate
+    error: BaseException | None = None
+    for target, paused_part in ((_Sibling(item), False), (nextitem, True)):
+        paused = pause() if paused_part else False
+        try:
+            state.teardown_exact(target)  # type: ignore[arg-type]
+        except (KeyboardInterrupt, SystemExit, pytest.exit.Exception):
+            raise
+        except BaseException as exc:
+            error = error or exc
+        finally:
+            if paused:
+                resume()
+    return error
 
 
 def section_memory(sections: list[tuple[str, str, str]]) -> Reading:

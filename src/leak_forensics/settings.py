@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 #: Cleanup steps a project can switch off by name (``leak_forensics_cleanup_skip``).
-CLEANUP_STEPS = ("user", "threads", "sqlalchemy", "stdlib", "gc")
+CLEANUP_STEPS = ("user", "threads", "sqlalchemy", "stdlib", "bounded-caches", "gc")
 
 #: Steps that reset state user code may rely on (see ``stdlib_caches.UNSAFE``); opt-in only.
 OPT_IN_STEPS = ("stdlib-unsafe",)
