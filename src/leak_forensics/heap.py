@@ -12,8 +12,9 @@ Two consequences are handled here rather than left to surprise users:
   is open ``gc.collect`` un-freezes the heap first. The window is then *thawed* and the
   remaining collections in it are full ones.
 * Frozen cyclic garbage is only reclaimed when the heap is unfrozen, and our own
-  collections reset CPython's full-collection bookkeeping. ``maybe_full_collect`` restores
-  CPython's own rule (collect everything once the heap grew by a quarter), amortised.
+  collections reset CPython's full-collection bookkeeping. So the heap stays frozen
+  between windows too, and ``maybe_full_collect`` applies CPython's own rule (collect
+  everything once the heap grew by a quarter), amortised; ``release`` unfreezes at the end.
 """
 
 from __future__ import annotations
@@ -46,13 +47,24 @@ class HeapWindow:
             self.thawed = False
 
     def stop(self) -> None:
+        """Close the window. The heap stays frozen until the next one opens.
+
+        Unfrozen, the whole heap would be back in the oldest generation while our own
+        collections have reset CPython's count of it, so its next automatic full
+        collection would come at once and then keep coming (60 ms each at 1 M objects).
+        ``maybe_full_collect`` does that work on CPython's schedule instead.
+        """
         if not self.open:
             return
         self._grown_since_full += len(gc.get_objects()) if not self.thawed else 0
         gc.collect = _real_collect  # type: ignore[assignment]
-        gc.unfreeze()
         self.open = False
         self.thawed = False
+
+    def release(self) -> None:
+        """At the end of the session: give the whole heap back to the collector."""
+        self.stop()
+        gc.unfreeze()
 
     def collect(self) -> int:
         """Collect garbage in sight until a pass frees nothing (finalizers can make more)."""
@@ -72,8 +84,10 @@ class HeapWindow:
         """Between windows: a full collection once the heap has grown by a quarter."""
         if self.open or self._grown_since_full * 4 < self._heap_at_full:
             return
+        gc.unfreeze()
         _real_collect()
         self._heap_at_full = max(len(gc.get_objects()), 1)
+        gc.freeze()
         self._grown_since_full = 0
 
     def _test_collect(self, generation: int = 2) -> int:

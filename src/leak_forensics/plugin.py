@@ -225,6 +225,9 @@ class LeakForensics:
             paused = self.probe.pause()
             try:
                 set_up_parents(item)
+                # What they made outlives the test: out of the collector's sight, so the
+                # run's collections stay as cheap as for any other test.
+                self.heap.refreeze()
             finally:
                 if paused:
                     self.probe.open_span()
@@ -261,6 +264,9 @@ class LeakForensics:
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         report_terminal.write_summary(terminalreporter, self.results, self.notes,
                                       self.suspects, self.cleanup.errors)
+
+    def pytest_unconfigure(self) -> None:
+        self.heap.release()
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
