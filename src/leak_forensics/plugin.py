@@ -23,6 +23,7 @@ from .probe import Probe
 from .pytest_run import (
     Spans,
     leaves_parents,
+    parents_ready,
     rerun,
     run_screened,
     section_memory,
@@ -221,7 +222,7 @@ class LeakForensics:
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
-        if self._screening is item:
+        if self._screening is item and not parents_ready(item):
             paused = self.probe.pause()
             try:
                 set_up_parents(item)

@@ -61,8 +61,9 @@ def _interactive(call: pytest.CallInfo[None], report: pytest.TestReport) -> bool
 
 def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
                 kwargs: dict[str, object], reraise: tuple[type[BaseException], ...],
-                spans: Spans) -> pytest.CallInfo[None]:
-    """``CallInfo.from_call`` with only the hook call inside the counted span.
+                spans: Spans, first: Callable[[], object] | None = None
+                ) -> pytest.CallInfo[None]:
+    """``CallInfo.from_call`` with only ``first()`` and the hook call in the counted span.
 
     The timestamps end up in the report, which outlives the run; made outside the span
     they don't count as the test's memory.
@@ -72,6 +73,8 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
     excinfo = None
     spans.open()
     try:
+        if first is not None:
+            first()
         hook(item=item, **kwargs)
     except BaseException:
         excinfo = pytest.ExceptionInfo.from_current()
@@ -93,13 +96,10 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
     _settle(item)
     renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
     if renew:
-        # The request is released after the run; make it inside the window so that both
-        # ends of its life count, and drop the one made at collection before it opens.
+        # The request is released after the run; it is made again in the set-up span so
+        # that both ends of its life count, and the one made at collection goes first.
         item._request = False  # type: ignore[attr-defined]
         item.funcargs = None  # type: ignore[attr-defined]
-        spans.open()
-        item._initrequest()  # type: ignore[attr-defined]
-        spans.close(True)
     reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
     if not config.getoption("usepdb", False):
         reraise += (KeyboardInterrupt,)
@@ -114,7 +114,9 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
                 stopping = session.shouldfail or session.shouldstop
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
-            call = _timed_call(hook, item, when, kwargs, reraise, spans)
+            call = _timed_call(hook, item, when, kwargs, reraise, spans,
+                               first=item._initrequest if renew and when == "setup"  # type: ignore[attr-defined]
+                               else None)
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
@@ -156,6 +158,19 @@ def set_up_parents(item: pytest.Item) -> None:
         raise
     except BaseException:
         return
+
+
+def parents_ready(item: pytest.Item) -> bool:
+    """Are the item's parents and higher-scoped fixtures all set up already?"""
+    stack = item.session._setupstate.stack
+    if any(node not in stack for node in item.listchain()[:-1]):
+        return False
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        defs = info.name2fixturedefs.get(name) if info is not None else None
+        if defs and defs[-1].scope != "function" and defs[-1].cached_result is None:
+            return False
+    return True
 
 
 def leaves_parents(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
