@@ -80,10 +80,6 @@ def grew(delta: Reading, metric: str) -> bool:
     return value > (MALLOC_NOISE if metric == "malloc" else 0)
 
 
-def read(threads: int = 0) -> Reading:
-    return Reading(sys.getallocatedblocks(), malloc_bytes(), threads)
-
-
 class Gauge:
     """Growth between a mark and now, with nothing the mark allocated alive in between.
 

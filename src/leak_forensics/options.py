@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from .settings import (
+    CLEANUP_STEPS,
     ConfigError,
     Settings,
     parse_bool,
@@ -46,7 +47,7 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
      "repeat every test, not only those whose own run grew (slower, catches the smallest "
      "leaks)"),
     ("-cleanup-skip", "leak_forensics_cleanup_skip", "list", [],
-     "cleanup steps to switch off: user threads sqlalchemy stdlib gc; "
+     f"cleanup steps to switch off: {' '.join(CLEANUP_STEPS)}; "
      "'stdlib-unsafe' switches on the state-resetting stdlib steps"),
     ("-thread-timeout", "leak_forensics_thread_timeout", "value",
      str(_DEFAULTS.thread_timeout),

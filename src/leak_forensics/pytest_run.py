@@ -141,8 +141,8 @@ def set_up_parents(item: pytest.Item) -> None:
     """
     try:
         item.session._setupstate.setup(_Sibling(item))  # type: ignore[arg-type]
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
+        wider = _wider_fixtures(item)
+        if not wider:
             return
         request = TopRequest(item, _ispytest=True)  # type: ignore[arg-type]
         with warnings.catch_warnings():
@@ -150,10 +150,8 @@ def set_up_parents(item: pytest.Item) -> None:
             # where a later pytest refuses, the fixture is set up (and counted) as before.
             warnings.filterwarnings("ignore", "Calling request.getfixturevalue",
                                     pytest.PytestRemovedIn10Warning)
-            for name in item.fixturenames:  # type: ignore[attr-defined]
-                defs = info.name2fixturedefs.get(name)
-                if defs and defs[-1].scope != "function":
-                    request.getfixturevalue(name)
+            for name in wider:
+                request.getfixturevalue(name)
     except (KeyboardInterrupt, SystemExit, pytest.exit.Exception):
         raise
     except BaseException:
@@ -165,12 +163,21 @@ def parents_ready(item: pytest.Item) -> bool:
     stack = item.session._setupstate.stack
     if any(node not in stack for node in item.listchain()[:-1]):
         return False
+    return all(fixturedef.cached_result is not None
+               for fixturedef in _wider_fixtures(item).values())
+
+
+def _wider_fixtures(item: pytest.Item) -> dict[str, pytest.FixtureDef[object]]:
+    """The item's fixtures scoped wider than a function, in set-up order, by name."""
     info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return {}
+    wider = {}
     for name in getattr(item, "fixturenames", ()):
-        defs = info.name2fixturedefs.get(name) if info is not None else None
-        if defs and defs[-1].scope != "function" and defs[-1].cached_result is None:
-            return False
-    return True
+        defs = info.name2fixturedefs.get(name)
+        if defs and defs[-1].scope != "function":
+            wider[name] = defs[-1]
+    return wider
 
 
 def leaves_parents(item: pytest.Item, nextitem: pytest.Item | None) -> bool:

@@ -36,8 +36,8 @@ class ReportRelay:
     def __init__(self, config: pytest.Config, owner: object) -> None:
         self._config = config
         self._owner = owner  # the plugin whose pytest_runtest_logreport calls receive()
+        # Set only while a test's own run is measured (and the hook is muted).
         self._hold: tuple[Callable[[], bool], Callable[[], None]] | None = None
-        self._active = False
         self._held: list[bytes | pytest.TestReport] = []
         #: A held report could not be serialised; it was kept whole and counted.
         self.inexact = False
@@ -66,7 +66,7 @@ class ReportRelay:
                 counts.update(saved)
 
     def receive(self, report: pytest.TestReport) -> None:
-        if not self._active or self._hold is None:
+        if self._hold is None:
             return  # normal logging, or a repetition: dropped
         pause, resume = self._hold
         paused = pause()
@@ -101,9 +101,7 @@ class ReportRelay:
         original = getattr(pm.hook, HOOK)
         others = [p for p in pm.get_plugins() if p is not self._owner]
         setattr(pm.hook, HOOK, pm.subset_hook_caller(HOOK, remove_plugins=others))
-        self._active = True
         try:
             yield
         finally:
-            self._active = False
             setattr(pm.hook, HOOK, original)
