@@ -128,3 +128,24 @@ def test_it():
     assert entry["verdict"] == "leak"
     assert entry["resources"] and entry["resources"][0]["kind"] == "thread"
     assert "poller" in entry["resources"][0]["detail"]
+
+
+def test_leak_in_a_test_with_many_subtests_is_found(run_forensics, pytester):
+    # Each subtest report is held out of the measurement; if holding one cost or freed
+    # even a block, 200 subtests would swamp the one object the test keeps per run.
+    pytester.makepyfile(test_mod="""
+import unittest
+_KEPT = []
+def test_first():
+    pass
+class T(unittest.TestCase):
+    def test_it(self):
+        for n in range(1000, 1200):
+            with self.subTest(n=n):
+                pass
+        _KEPT.append([n])  # LEAK
+""")
+    _, _, verdicts = run_forensics()
+    entry = verdicts["test_it"]
+    assert entry["verdict"] == "leak", entry
+    assert "test_mod.py:10" in user_sites(entry)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import sys
+import threading
 from array import array
 from dataclasses import dataclass
 
@@ -65,12 +67,12 @@ class Reading:
 
 ZERO = Reading(0, 0, 0)
 
-#: The C allocator rounds and keeps per-thread caches; growth below this is noise.
-MALLOC_NOISE = 256
-#: glibc counts chunks parked in its per-thread cache (up to 7 per size class below
-#: 1 KiB) as in use, so one run's C-allocator figure moves by a kilobyte or so without
-#: anything kept. Repetitions need growth on every run and can use MALLOC_NOISE.
-SCREEN_MALLOC_NOISE = 4096
+#: glibc counts chunks parked in its per-thread caches (up to 7 per size class below
+#: 1 KiB) as in use, creates an arena the first time threads contend, and pymalloc grows
+#: its arena table when the process reaches a new peak: one run's C-allocator figure moves
+#: by a few kilobytes with nothing kept. Growth below this is noise, for the screen and
+#: for the repetitions alike; a smaller leak made of Python objects still shows in blocks.
+MALLOC_NOISE = 4096
 
 METRICS = ("blocks", "malloc", "threads")
 
@@ -106,6 +108,44 @@ class Gauge:
 def _read_into(slots: array) -> None:
     slots[0] = sys.getallocatedblocks()
     slots[1] = malloc_bytes()
+
+
+#: glibc gives threads up to 8 arenas per core on 64-bit systems.
+_ARENAS_PER_CORE = 8
+_MAX_WARM_THREADS = 64
+
+
+def warm_up_allocator() -> None:
+    """Make glibc create its per-thread arenas now, before any test is measured.
+
+    The first time N threads allocate at once, glibc creates an arena for each (up to 8
+    per core), and each new arena's header counts as C memory in use: a test that is the
+    first to run many threads grows by ~2 KiB per arena, once. Threads started later
+    reuse those arenas. A few short-lived threads, all allocating while alive together,
+    pay that cost here instead (about a millisecond).
+    """
+    if _mallinfo2 is None:
+        return
+    count = min(_ARENAS_PER_CORE * (os.cpu_count() or 1), _MAX_WARM_THREADS)
+    barrier = threading.Barrier(count)
+
+    def allocate() -> None:
+        try:
+            barrier.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            return
+        bytes(2048)  # above pymalloc's limit: served by the thread's own arena
+
+    workers = []
+    try:
+        for _ in range(count):
+            worker = threading.Thread(target=allocate, name="leak-forensics-warm-up")
+            worker.start()
+            workers.append(worker)
+    except RuntimeError:  # a thread limit: warm up what we could
+        barrier.abort()
+    for worker in workers:
+        worker.join()
 
 
 _process: psutil.Process | None = None

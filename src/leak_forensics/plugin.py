@@ -15,7 +15,7 @@ from collections.abc import Generator
 
 import pytest
 
-from . import options, report_json, report_terminal
+from . import meter, options, report_json, report_terminal
 from .attribution import FrameClassifier, Kind
 from .cleanup import CleanupPass
 from .heap import HeapWindow
@@ -76,6 +76,7 @@ class LeakForensics:
         self.notes: list[str] = []
         self.suspects = 0
         self.heap = HeapWindow()
+        meter.warm_up_allocator()
         classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude)
         self.cleanup = CleanupPass(
             self.heap, skip=settings.skip_steps, opt_in=settings.opt_in_steps,

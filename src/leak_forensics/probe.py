@@ -108,7 +108,7 @@ class Probe:
         so a clean test's screen is exactly zero blocks."""
         screen = self.screened()
         return (screen.blocks > 0 or screen.threads > 0
-                or screen.malloc > meter.SCREEN_MALLOC_NOISE)
+                or screen.malloc > meter.MALLOC_NOISE)
 
     def end(self) -> None:
         self.heap.stop()

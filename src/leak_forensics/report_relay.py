@@ -69,16 +69,20 @@ class ReportRelay:
         if self._hold is None:
             return  # normal logging, or a repetition: dropped
         pause, resume = self._hold
+        # Serialising touches the report (on 3.11+ reading ``__dict__`` materialises it),
+        # and what that makes dies with the report, inside the counted span: so it is made
+        # there too, and only the bytes that are kept are made with the counters paused.
+        data = self._config.hook.pytest_report_to_serializable(config=self._config,
+                                                               report=report)
         paused = pause()
         try:
-            data = self._config.hook.pytest_report_to_serializable(
-                config=self._config, report=report)
             self._held.append(marshal.dumps(data))
         except (ValueError, TypeError):  # a user property marshal cannot write
             self._held.append(report)
             self.inexact = True
         if paused:
             resume()
+        del data
 
     def replay(self, ihook: HookRelay) -> None:
         """Log the held reports as the test's run would have, then forget them."""
