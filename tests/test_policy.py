@@ -88,6 +88,7 @@ def test_disabled_with_p_no(pytester):
     (["--leak-forensics-repeat=1:1"], "N must be >= 2"),
     (["--leak-forensics-threshold=lots"], "must be a whole number"),
     (["--leak-forensics-cleanup-skip=bogus"], "unknown cleanup step 'bogus'"),
+    (["--leak-forensics-budget=half"], "must be a number"),
 ])
 def test_bad_option_is_one_clear_error(pytester, args, message):
     pytester.makepyfile(test_mod="def test_a():\n    pass\n")
@@ -159,3 +160,29 @@ def test_json_report_follows_the_contract(run_forensics, pytester):
             assert {"filename", "lineno"} <= set(site["traceback"][0])
         for kind in entry["types"]:
             assert {"type", "count_diff"} <= set(kind)
+
+
+SLOW_LEAK = """
+import time
+_KEPT = []
+def test_slow_leak():
+    time.sleep(0.6)
+    _KEPT.append([len(_KEPT)])
+"""
+
+
+def test_slow_suspect_over_the_budget_is_unconfirmed_not_clean(run_forensics, pytester):
+    pytester.makepyfile(test_mod=SLOW_LEAK)
+    result, data, verdicts = run_forensics()
+    entry = verdicts["test_slow_leak"]
+    assert entry["verdict"] == "unconfirmed", entry
+    assert entry["runs"] == 1  # not repeated
+    assert any("confirmation budget" in note for note in entry["notes"])
+    result.stdout.fnmatch_lines(["unconfirmed: *test_slow_leak*budget*"])
+
+
+def test_budget_none_confirms_every_suspect(run_forensics, pytester):
+    pytester.makepyfile(test_mod=SLOW_LEAK)
+    _, data, verdicts = run_forensics("--leak-forensics-budget=none")
+    assert verdicts["test_slow_leak"]["verdict"] == "leak"
+    assert data["settings"]["budget"] is None

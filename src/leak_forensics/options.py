@@ -14,6 +14,7 @@ from .settings import (
     ConfigError,
     Settings,
     parse_bool,
+    parse_budget,
     parse_float,
     parse_int,
     parse_repeat,
@@ -46,6 +47,9 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-all", "leak_forensics_all", "flag", "false",
      "repeat every test, not only those whose own run grew (slower, catches the smallest "
      "leaks)"),
+    ("-budget", "leak_forensics_budget", "value", str(_DEFAULTS.budget),
+     "share of the tests' own run time that re-running slow suspects may add (tests under "
+     f"half a second are always re-run); 'none' for no limit (default {_DEFAULTS.budget})"),
     ("-cleanup-skip", "leak_forensics_cleanup_skip", "list", [],
      f"cleanup steps to switch off: {' '.join(CLEANUP_STEPS)}; "
      "'stdlib-unsafe' switches on the state-resetting stdlib steps"),
@@ -99,6 +103,7 @@ def resolve(config: pytest.Config) -> Settings:
                                    _value(config, "leak_forensics_thread_timeout")),
         json_path=json_path,
         screen_all=parse_bool("--leak-forensics-all", _value(config, "leak_forensics_all")),
+        budget=parse_budget("--leak-forensics-budget", _value(config, "leak_forensics_budget")),
     )
 
 

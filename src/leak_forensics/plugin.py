@@ -10,6 +10,7 @@ and an internal error becomes a warning and a note in the report.
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
 from collections.abc import Generator
 
@@ -17,6 +18,7 @@ import pytest
 
 from . import meter, options, report_json, report_terminal
 from .attribution import FrameClassifier, Kind
+from .budget import ConfirmBudget
 from .cleanup import CleanupPass
 from .heap import HeapWindow
 from .probe import Probe
@@ -75,6 +77,9 @@ class LeakForensics:
         self.results: list[TestResult] = []
         self.notes: list[str] = []
         self.suspects = 0
+        # Asking for every test to be repeated is asking for thoroughness over time.
+        self.budget = ConfirmBudget(None if settings.screen_all else settings.budget)
+        self._run_seconds = 0.0
         self.heap = HeapWindow()
         meter.warm_up_allocator()
         classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude)
@@ -131,6 +136,7 @@ class LeakForensics:
         self.probe.begin()
         self._screening, self._boundary = item, False
         kept = len(item._report_sections)
+        started = time.perf_counter()
         try:
             try:
                 with self.relay.holding(self.probe.pause, self.probe.open_span):
@@ -138,6 +144,8 @@ class LeakForensics:
                         item, nextitem, Spans(self.probe.open_span, self.probe.close_span))
             finally:
                 self._screening = None
+                self._run_seconds = time.perf_counter() - started
+                self.budget.ran(self._run_seconds)
             try:
                 self.probe.finish_screen(section_memory(item._report_sections[kept:]))
                 result = self._examine(item, nextitem, reports)
@@ -178,15 +186,18 @@ class LeakForensics:
                 "blocks": [screened.blocks], "malloc": [screened.malloc],
                 "threads": [screened.threads]})
         self.suspects += 1
+        started = time.perf_counter()
         try:
             with self.relay.dropping():
                 return self.probe.investigate(
                     item.nodeid, lambda: rerun(item), self._settings_for(item),
-                    extra_warmups=1 if self._boundary else 0)
+                    extra_warmups=1 if self._boundary else 0,
+                    affords=self.budget.for_suspect(self._run_seconds))
         except Exception as exc:
             return self._internal_error(item.nodeid, exc)
         finally:
             self._restore_setup_state(item, nextitem)
+            self.budget.spend(time.perf_counter() - started)
 
     def _restore_setup_state(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         """Repetitions keep higher-scoped fixtures up; tear them down as the real run did."""

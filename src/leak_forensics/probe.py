@@ -22,16 +22,23 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 
-from . import growth, meter
+from . import budget, growth, meter
 from . import threads as thread_tools
 from .attribution import FrameClassifier
 from .cleanup import CleanupPass
 from .heap import HeapWindow
 from .meter import METRICS, ZERO, Reading
-from .results import CLEAN, INCONCLUSIVE, LEAK, Resource, TestResult
+from .results import CLEAN, INCONCLUSIVE, LEAK, UNCONFIRMED, Resource, TestResult
 from .settings import Settings
 
 RunOnce = Callable[[], str]
+#: Asked before each repetition whether its cost (one run times ``slowdown``) fits the
+#: confirmation budget.
+Affords = Callable[[float], bool]
+
+
+def _always(slowdown: float = 1.0) -> bool:
+    return True
 
 
 
@@ -117,7 +124,7 @@ class Probe:
     # -- stages 2 and 3: repetitions ------------------------------------------------------
 
     def investigate(self, nodeid: str, run_once: RunOnce, settings: Settings,
-                    extra_warmups: int = 0) -> TestResult:
+                    extra_warmups: int = 0, affords: Affords = _always) -> TestResult:
         result = TestResult(nodeid, CLEAN, repeat=str(settings.repeat))
         # Every key exists before the first run: a first insertion would grow the dict
         # inside the measured run.
@@ -132,9 +139,11 @@ class Probe:
 
         self.cleanup.run(thread_tools.snapshot())
         for _ in range(settings.repeat.warmups - 1 + extra_warmups):
+            if not affords(1.0):
+                return self._unconfirmed(result)
             run()
 
-        deltas, growing, alive = self._confirm(run, settings.repeat.measured)
+        deltas, growing, alive = self._confirm(run, settings.repeat.measured, affords)
         result.deltas = {m: [getattr(d, m) for d in deltas] for m in METRICS}
         seen = {o: n for o, n in outcomes.items() if n}
         if len(seen) > 1:
@@ -142,10 +151,16 @@ class Probe:
                                 + ", ".join(f"{n} {o}" for o, n in sorted(seen.items())))
         if not growing:
             return result
+        if len(deltas) < settings.repeat.measured:
+            return self._unconfirmed(result)
 
         if "threads" in growing:
             result.resources = [Resource("thread", thread_tools.describe(t)) for t in alive]
-        if settings.trace and growing - {"threads"}:
+        traced_runs = settings.repeat.measured * budget.TRACE_SLOWDOWN
+        if settings.trace and growing - {"threads"} and not affords(traced_runs):
+            result.notes.append("allocation sites not traced: tracing this test would exceed "
+                                "the confirmation budget (--leak-forensics-budget)")
+        elif settings.trace and growing - {"threads"}:
             self._pinpoint(run, settings, result)
             if not (result.sites or result.types or result.resources):
                 result.verdict = INCONCLUSIVE
@@ -159,12 +174,25 @@ class Probe:
         result.fail = settings.fail
         return result
 
-    def _confirm(self, run: Callable[[], list], measured: int
+    def _unconfirmed(self, result: TestResult) -> TestResult:
+        screen = self.screened()
+        result.verdict = UNCONFIRMED
+        result.notes.append(
+            f"its own run kept {screen.blocks} blocks and {screen.malloc} bytes of C memory; "
+            "repeating it would exceed the confirmation budget "
+            "(--leak-forensics-budget=none confirms every suspect)")
+        return result
+
+    def _confirm(self, run: Callable[[], list], measured: int, affords: Affords
                  ) -> tuple[list[Reading], set[str], list]:
+        """Measured runs until one does not grow; stops early (still growing) if the
+        budget runs out."""
         deltas: list[Reading] = []
         growing = set(METRICS)
         alive: list = []
         for _ in range(measured):
+            if not affords(1.0):
+                return deltas, growing, alive
             self._mark()
             alive = run()
             delta = self._since_mark()
@@ -172,8 +200,6 @@ class Probe:
             growing = {m for m in growing if meter.grew(deltas[-1], m)}
             if not growing:
                 break
-        if len(deltas) < measured:
-            growing = set()
         return deltas, growing, alive
 
     def _pinpoint(self, run: Callable[[], list], settings: Settings,

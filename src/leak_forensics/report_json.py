@@ -29,6 +29,7 @@ def document(results: Sequence[TestResult], settings: Settings,
             "threshold": settings.threshold,
             "fail": settings.fail,
             "frames": settings.frames,
+            "budget": settings.budget,
         },
         "summary": {
             "tests": len(results),

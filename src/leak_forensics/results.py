@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 LEAK = "leak"
 CLEAN = "clean"
 INCONCLUSIVE = "inconclusive"
+#: A suspect the confirmation budget could not afford to repeat.
+UNCONFIRMED = "unconfirmed"
 SKIPPED = "skipped"
 NOT_CHECKED = "not-checked"
 ERROR = "error"

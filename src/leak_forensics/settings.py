@@ -52,6 +52,8 @@ class Settings:
     json_path: str | None = None
     #: Repeat every test instead of only those whose own run kept something.
     screen_all: bool = False
+    #: Share of the tests' own time that repeating slow suspects may add; None: no limit.
+    budget: float | None = 0.25
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -89,6 +91,12 @@ def parse_float(name: str, text: object, minimum: float = 0.0) -> float:
     if not value >= minimum:
         raise ConfigError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+def parse_budget(name: str, text: object) -> float | None:
+    if str(text).strip().lower() in ("none", "off", "unlimited"):
+        return None
+    return parse_float(name, text)
 
 
 def parse_bool(name: str, value: object) -> bool:
