@@ -103,6 +103,8 @@ class Probe:
         repetitions, which clean up before every run, settle it.
         """
         self._screen = self._screen - discount
+        if not thread_tools.started_since(self._thread_base):
+            return  # the last span ended with a collection: nothing left to wait for
         self.open_span()
         self._alive = self.cleanup.run(self._thread_base, caches=False)
         self.close_span()

@@ -61,9 +61,10 @@ def _interactive(call: pytest.CallInfo[None], report: pytest.TestReport) -> bool
 
 def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
                 kwargs: dict[str, object], reraise: tuple[type[BaseException], ...],
-                spans: Spans, first: Callable[[], object] | None = None
-                ) -> pytest.CallInfo[None]:
-    """``CallInfo.from_call`` with only ``first()`` and the hook call in the counted span.
+                spans: Spans, first: Callable[[], object] | None = None,
+                last: Callable[[], object] | None = None) -> pytest.CallInfo[None]:
+    """``CallInfo.from_call`` with only ``first()``, the hook call and ``last()`` in the
+    counted span.
 
     The timestamps end up in the report, which outlives the run; made outside the span
     they don't count as the test's memory.
@@ -81,6 +82,8 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
         if isinstance(excinfo.value, reraise):
             spans.close(False)
             raise
+    if last is not None:
+        last()
     spans.close(True)
     precise_stop = timing.perf_counter()
     return pytest.CallInfo(None, excinfo, start=start, stop=timing.time(),
@@ -95,11 +98,16 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
     config = item.config
     _settle(item)
     renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
-    if renew:
-        # The request is released after the run; it is made again in the set-up span so
-        # that both ends of its life count, and the one made at collection goes first.
+
+    def release() -> None:
         item._request = False  # type: ignore[attr-defined]
         item.funcargs = None  # type: ignore[attr-defined]
+
+    if renew:
+        # The request is made again in the set-up span and released at the end of the
+        # tear-down span, so both ends of its life count; the one made at collection goes
+        # first.
+        release()
     reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
     if not config.getoption("usepdb", False):
         reraise += (KeyboardInterrupt,)
@@ -116,18 +124,16 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
             hook = getattr(ihook, f"pytest_runtest_{when}")
             call = _timed_call(hook, item, when, kwargs, reraise, spans,
                                first=item._initrequest if renew and when == "setup"  # type: ignore[attr-defined]
-                               else None)
+                               else None,
+                               last=release if renew and when == "teardown" else None)
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
             slots[index] = report
             del call, report
-        spans.open()  # the request made at the start is released in a counted span
     finally:
         if renew:
-            item._request = False  # type: ignore[attr-defined]
-            item.funcargs = None  # type: ignore[attr-defined]
-        spans.close(True)
+            release()  # done already, unless the run was interrupted
     return [r for r in slots if r is not None]
 
 
