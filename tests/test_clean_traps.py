@@ -125,25 +125,3 @@ def test_it():
 """)
     _, _, verdicts = run_forensics()
     assert verdicts["test_it"]["verdict"] != "leak"
-
-
-def test_first_test_to_run_many_threads_is_not_a_suspect(run_forensics, pytester):
-    # glibc makes an arena per concurrently allocating thread, once per process; the
-    # plugin has it do so before the first test, so this test's screen stays clean.
-    pytester.makepyfile(test_mod="""
-import threading
-def test_first():
-    pass
-def test_threads():
-    barrier = threading.Barrier(12)
-    def work():
-        barrier.wait()
-        [bytes(3000) for _ in range(50)]
-    threads = [threading.Thread(target=work) for _ in range(12)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-""")
-    _, _, verdicts = run_forensics()
-    entry = verdicts["test_threads"]
-    assert entry["verdict"] == "clean", entry
-    assert entry["runs"] == 1, entry  # the screen alone settled it: not re-run

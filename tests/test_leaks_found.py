@@ -149,3 +149,25 @@ class T(unittest.TestCase):
     entry = verdicts["test_it"]
     assert entry["verdict"] == "leak", entry
     assert "test_mod.py:10" in user_sites(entry)
+
+
+def test_uncollectable_garbage_is_reported_by_type(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+import gc
+class Node:
+    pass
+def test_it():
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector frees now lands in gc.garbage
+    try:
+        node = Node()
+        node.me = node
+        del node
+        gc.collect()
+    finally:
+        gc.set_debug(0)
+""")
+    result, _, verdicts = run_forensics()
+    entry = verdicts["test_it"]
+    assert entry["verdict"] == "leak", entry
+    assert "test_mod.Node" in [g["type"] for g in entry["garbage"]], entry["garbage"]
+    result.stdout.fnmatch_lines(["*uncollectable (in gc.garbage): *test_mod.Node*"])

@@ -161,3 +161,12 @@ def recurring_types(censuses: Sequence[dict[str, int] | None]) -> list[TypeGrowt
 
 def _builtin(name: str) -> str:
     return name.removeprefix("builtins.")
+
+
+def garbage_types(objects: Sequence[object]) -> list[TypeGrowth]:
+    """What the collector found unreachable but could not free (``gc.garbage``), by type.
+
+    Only ever read: the list is the user's to inspect, so nothing is removed from it.
+    """
+    counts = Counter(_builtin(f"{type(o).__module__}.{type(o).__qualname__}") for o in objects)
+    return [TypeGrowth(name, n) for name, n in counts.most_common()]

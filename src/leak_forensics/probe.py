@@ -18,6 +18,7 @@ that returns its outcome. Nothing here knows about pytest.
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable
@@ -140,6 +141,14 @@ class Probe:
             return self.cleanup.run(base)
 
         self.cleanup.run(thread_tools.snapshot())
+        garbage_before = len(gc.garbage)
+        try:
+            return self._repeat(result, run, outcomes, settings, extra_warmups, affords)
+        finally:
+            result.garbage = growth.garbage_types(gc.garbage[garbage_before:])
+
+    def _repeat(self, result: TestResult, run: Callable[[], list], outcomes: Counter[str],
+                settings: Settings, extra_warmups: int, affords: Affords) -> TestResult:
         for _ in range(settings.repeat.warmups - 1 + extra_warmups):
             if not affords(1.0):
                 return self._unconfirmed(result)
@@ -214,6 +223,7 @@ class Probe:
         snapshots: list[growth.TraceTotals] = []
         censuses: list[dict[str, int] | None] = []
         self.heap.refreeze()
+        rss_before = meter.rss()
         try:
             for _ in range(settings.repeat.measured + 1):
                 if snapshots:
@@ -224,6 +234,8 @@ class Probe:
         finally:
             if started:
                 tracemalloc.stop()
+        # Pages, not objects: coarse, and tracing adds its own; shown for scale only.
+        result.rss_per_run = (meter.rss() - rss_before) // settings.repeat.measured
         sites, size, count = growth.recurring_sites(snapshots, self.classifier,
                                                     settings.threshold)
         result.sites = sites[: settings.top]

@@ -45,6 +45,9 @@ def describe(result: TestResult) -> list[str]:
         rows2 = [(t.type, t.count_diff) for t in result.types[:TYPES_SHOWN]]
         lines += [""] + tabulate(rows2, headers=["type", "new objects/run"],
                                  tablefmt="simple").splitlines()
+    if result.garbage:
+        lines.append("uncollectable (in gc.garbage): " + ", ".join(
+            f"{g.count_diff} {g.type}" for g in result.garbage[:TYPES_SHOWN]))
     for resource in result.resources:
         lines.append(f"{resource.kind}: {resource.detail}")
     lines += [f"note: {note}" for note in result.notes]

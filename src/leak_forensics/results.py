@@ -61,6 +61,10 @@ class TestResult:
     deltas: dict[str, list[int]] = field(default_factory=dict)
     runs: int = 1
     repeat: str = ""
+    #: RSS growth per traced repetition, for scale (pages, not objects).
+    rss_per_run: int = 0
+    #: Objects that landed in ``gc.garbage`` (uncollectable) during the repetitions.
+    garbage: list[TypeGrowth] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     fail: bool = False
 
@@ -79,6 +83,8 @@ class TestResult:
             "deltas": self.deltas,
             "runs": self.runs,
             "repeat": self.repeat,
+            "rss_per_run": self.rss_per_run,
+            "garbage": [g.to_json() for g in self.garbage],
             "notes": list(self.notes),
         }
 
@@ -96,5 +102,7 @@ class TestResult:
             deltas=dict(data.get("deltas", {})),  # type: ignore[arg-type]
             runs=int(data.get("runs", 1)),  # type: ignore[arg-type]
             repeat=str(data.get("repeat", "")),
+            rss_per_run=int(data.get("rss_per_run", 0)),  # type: ignore[arg-type]
+            garbage=[TypeGrowth(**g) for g in data.get("garbage", [])],  # type: ignore[arg-type]
             notes=list(data.get("notes", [])),  # type: ignore[arg-type]
         )
