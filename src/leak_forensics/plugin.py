@@ -26,6 +26,7 @@ from .pytest_run import (
     Spans,
     leaves_parents,
     parents_ready,
+    prune_stale_finalizers,
     rerun,
     run_screened,
     section_memory,
@@ -249,11 +250,16 @@ class LeakForensics:
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None
                                 ) -> Generator[None, None, None]:
-        if self._screening is not item or not leaves_parents(item, nextitem):
+        if self._screening is not item:
             return (yield)
-        self._boundary = True
-        error = tear_down_apart(item, nextitem, self.probe.pause, self.probe.open_span)
-        result = yield
+        error = None
+        if leaves_parents(item, nextitem):
+            self._boundary = True
+            error = tear_down_apart(item, nextitem, self.probe.pause, self.probe.open_span)
+        try:
+            result = yield
+        finally:
+            prune_stale_finalizers(item)
         if error is not None:
             raise error
         return result

@@ -14,13 +14,14 @@ under one window is exact.
 from __future__ import annotations
 
 import bdb
+import functools
 import sys
 import warnings
 from collections.abc import Callable
 
 import pytest
 from _pytest import timing
-from _pytest.fixtures import TopRequest
+from _pytest.fixtures import FixtureDef, TopRequest
 from _pytest.runner import runtestprotocol
 from _pytest.unittest import TestCaseFunction
 
@@ -186,6 +187,30 @@ def _wider_fixtures(item: pytest.Item) -> dict[str, pytest.FixtureDef[object]]:
     return wider
 
 
+def prune_stale_finalizers(item: pytest.Item) -> None:
+    """Drop the spent tear-down callbacks a test left on its wider-scoped fixtures.
+
+    A function-scoped fixture that requests a session fixture (``tmp_path`` requests
+    ``tmp_path_factory``) registers ``partial(fixturedef.finish, request=...)`` with it on
+    every test, and the session fixture keeps them all until it ends: pytest's memory,
+    ten blocks per test, that looks like a leak in every test using ``tmp_path``. Once the
+    test is torn down each such callback is a no-op (``finish`` returns at once for a
+    fixture with no cached value), so removing it changes nothing but the memory.
+    """
+    for fixturedef in _wider_fixtures(item).values():
+        finalizers = getattr(fixturedef, "_finalizers", None)
+        if isinstance(finalizers, list) and finalizers:
+            finalizers[:] = [fin for fin in finalizers if not _spent_finish(fin)]
+
+
+def _spent_finish(fin: object) -> bool:
+    if not isinstance(fin, functools.partial):
+        return False
+    owner = getattr(fin.func, "__self__", None)
+    return (isinstance(owner, FixtureDef) and getattr(fin.func, "__name__", "") == "finish"
+            and owner.scope == "function" and owner.cached_result is None)
+
+
 def leaves_parents(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
     """Will tearing down ``item`` before ``nextitem`` also tear down a parent node?"""
     needed = set(nextitem.listchain()) if nextitem is not None else set()
@@ -253,6 +278,7 @@ def rerun(item: pytest.Item) -> str:
     properties = list(item.user_properties)
     with warnings.catch_warnings(record=True):
         reports = runtestprotocol(item, nextitem=_Sibling(item), log=False)  # type: ignore[arg-type]
+    prune_stale_finalizers(item)
     del item._report_sections[sections:]
     item.user_properties[:] = properties
     if any(r.failed for r in reports):
