@@ -294,6 +294,6 @@ class LeakForensics:
             return
         try:
             report_json.write(path, self.results, self.settings,
-                              self.notes + self.cleanup.errors)
+                              self.notes + self.cleanup.errors, self.suspects)
         except OSError as exc:
             self._warn(f"could not write the JSON report to {path}: {exc.strerror or exc}")
