@@ -168,5 +168,5 @@ def garbage_types(objects: Sequence[object]) -> list[TypeGrowth]:
 
     Only ever read: the list is the user's to inspect, so nothing is removed from it.
     """
-    counts = Counter(_builtin(f"{type(o).__module__}.{type(o).__qualname__}") for o in objects)
-    return [TypeGrowth(name, n) for name, n in counts.most_common()]
+    counts = Counter(objgraph.typestats(objects=objects, shortnames=False))
+    return [TypeGrowth(_builtin(name), n) for name, n in counts.most_common()]

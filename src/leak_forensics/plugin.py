@@ -80,7 +80,6 @@ class LeakForensics:
         self.suspects = 0
         # Asking for every test to be repeated is asking for thoroughness over time.
         self.budget = ConfirmBudget(None if settings.screen_all else settings.budget)
-        self._run_seconds = 0.0
         self.heap = HeapWindow()
         meter.warm_up_allocator()
         classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude)
@@ -145,11 +144,11 @@ class LeakForensics:
                         item, nextitem, Spans(self.probe.open_span, self.probe.close_span))
             finally:
                 self._screening = None
-                self._run_seconds = time.perf_counter() - started
-                self.budget.ran(self._run_seconds)
+                run_seconds = time.perf_counter() - started
+                self.budget.ran(run_seconds)
             try:
                 self.probe.finish_screen(section_memory(item._report_sections[kept:]))
-                result = self._examine(item, nextitem, reports)
+                result = self._examine(item, nextitem, reports, run_seconds)
             except Exception as exc:
                 result = self._internal_error(item.nodeid, exc)
         finally:
@@ -165,7 +164,7 @@ class LeakForensics:
         return True
 
     def _examine(self, item: pytest.Item, nextitem: pytest.Item | None,
-                 reports: list[pytest.TestReport]) -> TestResult:
+                 reports: list[pytest.TestReport], run_seconds: float) -> TestResult:
         setup = reports[0]
         if setup.skipped:
             return TestResult(item.nodeid, SKIPPED)
@@ -193,7 +192,7 @@ class LeakForensics:
                 return self.probe.investigate(
                     item.nodeid, lambda: rerun(item), self._settings_for(item),
                     extra_warmups=1 if self._boundary else 0,
-                    affords=self.budget.for_suspect(self._run_seconds))
+                    affords=self.budget.for_suspect(run_seconds))
         except Exception as exc:
             return self._internal_error(item.nodeid, exc)
         finally:

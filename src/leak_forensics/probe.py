@@ -38,10 +38,6 @@ RunOnce = Callable[[], str]
 Affords = Callable[[float], bool]
 
 
-def _always(slowdown: float = 1.0) -> bool:
-    return True
-
-
 
 class Probe:
     def __init__(self, classifier: FrameClassifier, heap: HeapWindow,
@@ -127,7 +123,7 @@ class Probe:
     # -- stages 2 and 3: repetitions ------------------------------------------------------
 
     def investigate(self, nodeid: str, run_once: RunOnce, settings: Settings,
-                    extra_warmups: int = 0, affords: Affords = _always) -> TestResult:
+                    affords: Affords, extra_warmups: int = 0) -> TestResult:
         result = TestResult(nodeid, CLEAN, repeat=str(settings.repeat))
         # Every key exists before the first run: a first insertion would grow the dict
         # inside the measured run.
