@@ -1,9 +1,29 @@
-"""pytest-leak-forensics: find the tests that leak memory and name the code responsible."""
+"""pytest-leak-forensics: find the tests that leak memory and name the code responsible.
+
+Importing the package stays cheap (the command line starts on every call); the names
+below load their modules on first use.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 __version__ = "0.1.0"
 
-from .cleanup import register_cleanup, unregister_cleanup  # noqa: E402
+_EXPORTS = {
+    "register_cleanup": "cleanup", "unregister_cleanup": "cleanup",
+    "Snapshot": "snapshot", "take_snapshot": "snapshot",
+    "load_snapshot": "snapshot_file", "SnapshotError": "snapshot_file",
+    "diff_snapshots": "snapshot_diff", "snapshot_statistics": "snapshot_diff",
+}
+_RENAMED = {"load_snapshot": "load", "diff_snapshots": "diff",
+            "snapshot_statistics": "statistics"}
 
-__all__ = ["__version__", "register_cleanup", "unregister_cleanup"]
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leak_forensics' has no attribute {name!r}")
+    return getattr(import_module(f".{module}", __name__), _RENAMED.get(name, name))

@@ -137,7 +137,8 @@ def census(objects: Sequence[object]) -> dict[str, int]:
     Returned as a plain dict of str to int, which the collector does not track.
     """
     stats = objgraph.typestats(objects=objects, shortnames=False)
-    return {name: n for name, n in stats.items() if not name.startswith(_HARNESS_TYPE_PREFIXES)}
+    return {_builtin(name): n for name, n in stats.items()
+            if not name.startswith(_HARNESS_TYPE_PREFIXES)}
 
 
 def recurring_types(censuses: Sequence[dict[str, int] | None]) -> list[TypeGrowth]:
@@ -153,7 +154,7 @@ def recurring_types(censuses: Sequence[dict[str, int] | None]) -> list[TypeGrowt
     common = set(intervals[0])
     for diff in intervals[1:]:
         common &= set(diff)
-    grown = [TypeGrowth(_builtin(name), round(mean(d[name] for d in intervals)))
+    grown = [TypeGrowth(name, round(mean(d[name] for d in intervals)))
              for name in common]
     grown.sort(key=lambda t: (-t.count_diff, t.type))
     return grown

@@ -50,6 +50,12 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-budget", "leak_forensics_budget", "value", str(_DEFAULTS.budget),
      "share of the tests' own run time that re-running slow suspects may add (tests under "
      f"half a second are always re-run); 'none' for no limit (default {_DEFAULTS.budget})"),
+    ("-save", "leak_forensics_save", "value", "",
+     "directory to save each leaking test's snapshots in, before and after its traced runs "
+     "(compare them with: leak-forensics diff BEFORE AFTER)"),
+    ("-save-all", "leak_forensics_save_all", "flag", "false",
+     "with --leak-forensics-save: trace and save every test's snapshots, not only leaking "
+     "tests' (much slower: every test is repeated under tracemalloc)"),
     ("-cleanup-skip", "leak_forensics_cleanup_skip", "list", [],
      f"cleanup steps to switch off: {' '.join(CLEANUP_STEPS)}; "
      "'stdlib-unsafe' switches on the state-resetting stdlib steps"),
@@ -87,6 +93,10 @@ def resolve(config: pytest.Config) -> Settings:
     """Settings from the command line and ini; raises ``ConfigError`` on a bad value."""
     skip, opt_in = parse_steps(list(_value(config, "leak_forensics_cleanup_skip") or []))
     json_path = str(_value(config, "leak_forensics_json") or "").strip() or None
+    save_dir = str(_value(config, "leak_forensics_save") or "").strip() or None
+    save_all = parse_bool("--leak-forensics-save-all", _value(config, "leak_forensics_save_all"))
+    if save_all and save_dir is None:
+        raise ConfigError("--leak-forensics-save-all needs --leak-forensics-save=DIR")
     return Settings(
         repeat=parse_repeat(str(_value(config, "leak_forensics_repeat"))),
         threshold=parse_int("--leak-forensics-threshold",
@@ -102,8 +112,11 @@ def resolve(config: pytest.Config) -> Settings:
         thread_timeout=parse_float("--leak-forensics-thread-timeout",
                                    _value(config, "leak_forensics_thread_timeout")),
         json_path=json_path,
-        screen_all=parse_bool("--leak-forensics-all", _value(config, "leak_forensics_all")),
+        screen_all=save_all or parse_bool("--leak-forensics-all",
+                                          _value(config, "leak_forensics_all")),
         budget=parse_budget("--leak-forensics-budget", _value(config, "leak_forensics_budget")),
+        save_dir=save_dir,
+        save_all=save_all,
     )
 
 

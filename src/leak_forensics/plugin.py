@@ -10,13 +10,14 @@ and an internal error becomes a warning and a note in the report.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 from collections.abc import Generator
 
 import pytest
 
-from . import meter, options, report_json, report_terminal
+from . import meter, options, report_json, report_terminal, snapshot_file
 from .attribution import FrameClassifier, Kind
 from .budget import ConfirmBudget
 from .cleanup import CleanupPass
@@ -188,16 +189,34 @@ class LeakForensics:
         self.suspects += 1
         started = time.perf_counter()
         try:
+            settings = self._settings_for(item)
             with self.relay.dropping():
-                return self.probe.investigate(
-                    item.nodeid, lambda: rerun(item), self._settings_for(item),
+                result = self.probe.investigate(
+                    item.nodeid, lambda: rerun(item), settings,
                     extra_warmups=1 if self._boundary else 0,
                     affords=self.budget.for_suspect(run_seconds))
+            if self.probe.saved and (result.verdict == LEAK or settings.save_all):
+                self._save_snapshots(result, self.probe.saved)
+            return result
         except Exception as exc:
             return self._internal_error(item.nodeid, exc)
         finally:
             self._restore_setup_state(item, nextitem)
             self.budget.spend(time.perf_counter() - started)
+
+    def _save_snapshots(self, result: TestResult, encoded: tuple[bytes, bytes]) -> None:
+        directory = self.settings.save_dir
+        assert directory is not None
+        stem = snapshot_file.safe_stem(result.nodeid)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            for label, data in zip(("before", "after"), encoded, strict=True):
+                path = os.path.join(directory, f"{stem}.{label}{snapshot_file.SUFFIX}")
+                snapshot_file.write_bytes(data, path)
+                result.snapshots[label] = path
+        except OSError as exc:
+            self._warn(f"{result.nodeid}: could not save snapshots in {directory}: "
+                       f"{exc.strerror or exc}")
 
     def _restore_setup_state(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
         """Repetitions keep higher-scoped fixtures up; tear them down as the real run did."""

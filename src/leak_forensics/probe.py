@@ -50,6 +50,8 @@ class Probe:
         self._span_open = False
         self._thread_base: frozenset[int] = frozenset()
         self._alive: list = []
+        #: Encoded before/after snapshots of the last traced runs (--leak-forensics-save).
+        self.saved: tuple[bytes, bytes] | None = None
 
     # -- stage 1: the test's own run ------------------------------------------------------
 
@@ -137,6 +139,7 @@ class Probe:
             return self.cleanup.run(base)
 
         self.cleanup.run(thread_tools.snapshot())
+        self.saved = None
         garbage_before = len(gc.garbage)
         try:
             return self._repeat(result, run, outcomes, settings, extra_warmups, affords)
@@ -157,6 +160,8 @@ class Probe:
             result.notes.append("outcome changed between repetitions: "
                                 + ", ".join(f"{n} {o}" for o, n in sorted(seen.items())))
         if not growing:
+            if settings.save_all and settings.trace:
+                self._traced_runs(run, settings, result.nodeid)
             return result
         if len(deltas) < settings.repeat.measured:
             return self._unconfirmed(result)
@@ -209,8 +214,15 @@ class Probe:
                 break
         return deltas, growing, alive
 
-    def _pinpoint(self, run: Callable[[], list], settings: Settings,
-                  result: TestResult) -> None:
+    def _traced_runs(self, run: Callable[[], list], settings: Settings, nodeid: str
+                     ) -> tuple[list[growth.TraceTotals], list[dict[str, int] | None], int]:
+        """The measured runs again under tracemalloc, with a census after each.
+
+        Returns the traces and censuses before the first run and after each, and RSS
+        growth per run. With ``--leak-forensics-save``, the first and last are also kept
+        as encoded snapshot files in ``self.saved``: bytes, which the collector does not
+        track, so keeping them does not show in the next census.
+        """
         started = not tracemalloc.is_tracing()
         if started:
             tracemalloc.start(settings.frames)
@@ -218,26 +230,48 @@ class Probe:
         # repetitions created and kept, and consecutive censuses give net growth.
         snapshots: list[growth.TraceTotals] = []
         censuses: list[dict[str, int] | None] = []
+        saved: list[bytes] = []
         self.heap.refreeze()
         rss_before = meter.rss()
         try:
-            for _ in range(settings.repeat.measured + 1):
+            for index in range(settings.repeat.measured + 1):
                 if snapshots:
                     run()
                 censuses.append(None if self.heap.thawed
                                 else growth.census(self.heap.visible_objects()))
-                snapshots.append(self._traces())
+                traced = tracemalloc.take_snapshot()
+                snapshots.append(growth.group_traces(
+                    traced.traces._traces, self.classifier))  # type: ignore[attr-defined]
+                if settings.save_dir is not None and index in (0, settings.repeat.measured):
+                    saved.append(self._encode(traced, censuses[-1], nodeid,
+                                              "before" if index == 0 else "after"))
+                del traced
         finally:
             if started:
                 tracemalloc.stop()
+        self.saved = tuple(saved) if len(saved) == 2 else None
         # Pages, not objects: coarse, and tracing adds its own; shown for scale only.
-        result.rss_per_run = (meter.rss() - rss_before) // settings.repeat.measured
+        rss_per_run = (meter.rss() - rss_before) // settings.repeat.measured
+        return snapshots, censuses, rss_per_run
+
+    def _encode(self, traced: tracemalloc.Snapshot, census: dict[str, int] | None,
+                nodeid: str, label: str) -> bytes:
+        """A saved snapshot of the test's blocks: ours (this toolkit's) are left out."""
+        from . import snapshot, snapshot_file
+        is_own = self.classifier.is_own
+        raw = traced.traces._traces  # type: ignore[attr-defined]
+        kept = snapshot.Snapshot.from_traces(
+            (t for t in raw if not is_own(t[2])), traced.traceback_limit,
+            meta={"test": nodeid, "label": label}, census=census,
+            garbage={t.type: t.count_diff for t in growth.garbage_types(gc.garbage)})
+        return snapshot_file.encode(kept)
+
+    def _pinpoint(self, run: Callable[[], list], settings: Settings,
+                  result: TestResult) -> None:
+        snapshots, censuses, result.rss_per_run = self._traced_runs(run, settings,
+                                                                     result.nodeid)
         sites, size, count = growth.recurring_sites(snapshots, self.classifier,
                                                     settings.threshold)
         result.sites = sites[: settings.top]
         result.size_per_run, result.count_per_run = size, count
         result.types = growth.recurring_types(censuses)[: settings.top]
-
-    def _traces(self) -> growth.TraceTotals:
-        raw = tracemalloc.take_snapshot().traces._traces  # type: ignore[attr-defined]
-        return growth.group_traces(raw, self.classifier)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import __version__
+from .errors import BadInput
 from .results import TestResult
 from .settings import Settings
 
@@ -60,7 +61,7 @@ def write(path: str, results: Sequence[TestResult], settings: Settings,
         raise
 
 
-class ReportError(ValueError):
+class ReportError(BadInput):
     """A file is not a readable leak report; the message is one line for the user."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
@@ -51,6 +52,9 @@ def describe(result: TestResult) -> list[str]:
     for resource in result.resources:
         lines.append(f"{resource.kind}: {resource.detail}")
     lines += [f"note: {note}" for note in result.notes]
+    if "before" in result.snapshots and "after" in result.snapshots:
+        lines.append(f"snapshots: leak-forensics diff {shlex.quote(result.snapshots['before'])} "
+                     f"{shlex.quote(result.snapshots['after'])}")
     return lines
 
 

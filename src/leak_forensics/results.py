@@ -67,6 +67,8 @@ class TestResult:
     garbage: list[TypeGrowth] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     fail: bool = False
+    #: Saved snapshot files: {"before": path, "after": path} (``--leak-forensics-save``).
+    snapshots: dict[str, str] = field(default_factory=dict)
 
     __test__ = False  # not a pytest test class
 
@@ -86,6 +88,7 @@ class TestResult:
             "rss_per_run": self.rss_per_run,
             "garbage": [g.to_json() for g in self.garbage],
             "notes": list(self.notes),
+            "snapshots": dict(self.snapshots),
         }
 
     @classmethod
@@ -105,4 +108,6 @@ class TestResult:
             rss_per_run=int(data.get("rss_per_run", 0)),  # type: ignore[arg-type]
             garbage=[TypeGrowth(**g) for g in data.get("garbage", [])],  # type: ignore[arg-type]
             notes=list(data.get("notes", [])),  # type: ignore[arg-type]
+            snapshots={str(k): str(v) for k, v in
+                       dict(data.get("snapshots", {})).items()},  # type: ignore[arg-type]
         )

@@ -54,6 +54,10 @@ class Settings:
     screen_all: bool = False
     #: Share of the tests' own time that repeating slow suspects may add; None: no limit.
     budget: float | None = 0.25
+    #: Directory for the snapshots behind each leak verdict (``leak-forensics diff``).
+    save_dir: str | None = None
+    #: Trace and save every test's snapshots, not only a leaking test's.
+    save_all: bool = False
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)

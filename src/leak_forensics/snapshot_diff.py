@@ -1,0 +1,234 @@
+"""Differences between two snapshots, with ``tracemalloc.Snapshot.compare_to``'s numbers.
+
+The grouping, the filters and the ranking are compare_to's (tested against it for every
+key, cumulative or not), but the work runs over per-traceback totals instead of one
+Python tuple per block, and only the rows that are shown get their frames decoded.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import heapq
+import os
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from itertools import compress, groupby, repeat
+from operator import sub
+
+from .snapshot import Frame, Snapshot
+
+KEYS = ("lineno", "filename", "traceback")
+
+
+@dataclass(frozen=True, slots=True)
+class SiteDiff:
+    """One group's change; ``frames`` run most recent first (``filename`` groups carry
+    line 0, as in tracemalloc)."""
+
+    frames: tuple[Frame, ...]
+    size: int
+    size_diff: int
+    count: int
+    count_diff: int
+
+
+@dataclass(frozen=True, slots=True)
+class TypeDiff:
+    type: str
+    count: int
+    count_diff: int
+
+
+@dataclass
+class SnapshotDiff:
+    key: str
+    cumulative: bool
+    sites: list[SiteDiff]      # ranked as compare_to ranks them, at most ``limit``
+    groups: int                # how many groups there were before the limit
+    size: int                  # totals of the newer snapshot's kept blocks
+    count: int
+    size_diff: int
+    count_diff: int
+    types: list[TypeDiff] | None  # None unless both snapshots carry a census
+
+
+def _normalize(filename: str) -> str:
+    filename = os.path.normcase(filename)
+    return filename[:-1] if filename.endswith(".pyc") else filename
+
+
+class FrameFilter:
+    """Keeps blocks by their most recent frame's filename, like ``tracemalloc.Filter``
+    with ``all_frames=False``: kept if any include pattern matches (or there is none)
+    and no exclude pattern does."""
+
+    def __init__(self, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> None:
+        self.include = [_normalize(p) for p in include]
+        self.exclude = [_normalize(p) for p in exclude]
+
+    def __bool__(self) -> bool:
+        return bool(self.include or self.exclude)
+
+    def keeps(self, filename: str) -> bool:
+        name = _normalize(filename)
+        if self.include and not any(fnmatch.fnmatch(name, p) for p in self.include):
+            return False
+        return not any(fnmatch.fnmatch(name, p) for p in self.exclude)
+
+    def traceback_mask(self, snapshot: Snapshot) -> list[bool] | None:
+        """Per traceback: whether its blocks are kept (None: all are)."""
+        if not self:
+            return None
+        by_file = [self.keeps(name) for name in snapshot.filenames]
+        by_frame = [by_file[i] for i in snapshot.column("frame_file")]
+        return [by_frame[i] for i in snapshot.column("tb_first")]
+
+
+class _Groups:
+    """One snapshot's size and count per group key, and how to name a key's frames."""
+
+    def __init__(self, snapshot: Snapshot, key: str, cumulative: bool,
+                 mask: list[bool] | None) -> None:
+        self.snapshot = snapshot
+        self.sizes: dict[Hashable, int] = {}
+        self.counts: dict[Hashable, int] = {}
+        sizes, counts = snapshot.column("tb_size"), snapshot.column("tb_count")
+        if mask is not None:
+            sizes, counts = list(compress(sizes, mask)), list(compress(counts, mask))
+        self.size, self.count = sum(sizes), sum(counts)
+        if key == "traceback":
+            digests = snapshot.column("tb_digest")
+            if mask is not None:
+                digests = list(compress(digests, mask))
+            self._merge(digests, sizes, counts)
+            self._digests: dict[int, int] | None = None
+        else:
+            self._by_frame(key, cumulative, mask, sizes, counts)
+
+    def _merge(self, keys: Sequence[Hashable], sizes: Sequence[int],
+               counts: Sequence[int]) -> None:
+        self.sizes = dict(zip(keys, sizes, strict=True))
+        self.counts = dict(zip(keys, counts, strict=True))
+        if len(self.sizes) == len(keys):
+            return
+        self.sizes, self.counts = {}, {}  # keys repeat: add them up
+        for k, s, c in zip(keys, sizes, counts, strict=True):
+            self.sizes[k] = self.sizes.get(k, 0) + s
+            self.counts[k] = self.counts.get(k, 0) + c
+
+    def _by_frame(self, key: str, cumulative: bool, mask: list[bool] | None,
+                  sizes: Sequence[int], counts: Sequence[int]) -> None:
+        snap = self.snapshot
+        first = snap.column("tb_first")
+        n_frames = len(snap.column("frame_file"))
+        frame_size, frame_count = [0] * n_frames, [0] * n_frames
+        if not cumulative:
+            kept = first if mask is None else compress(first, mask)
+            for f, s, c in zip(kept, sizes, counts, strict=False):
+                frame_size[f] += s
+                frame_count[f] += c
+        else:
+            rest, lengths = snap.column("tb_rest"), snap.column("tb_rest_length")
+            kept = repeat(True) if mask is None else mask
+            it = iter(zip(first, lengths, kept, strict=False))
+            pos = 0
+            for s, c in zip(sizes, counts, strict=False):
+                f, n, keep = next(it)
+                while not keep:
+                    pos += n
+                    f, n, keep = next(it)
+                frame_size[f] += s
+                frame_count[f] += c
+                for g in rest[pos:pos + n]:
+                    frame_size[g] += s
+                    frame_count[g] += c
+                pos += n
+        names, files, lines = snap.filenames, snap.column("frame_file"), snap.column("frame_line")
+        used = [f for f, c in enumerate(frame_count) if c]
+        keys = [(names[files[f]], lines[f] if key == "lineno" else 0) for f in used]
+        self._merge(keys, [frame_size[f] for f in used], [frame_count[f] for f in used])
+
+    def frames(self, key: Hashable) -> tuple[Frame, ...]:
+        if not isinstance(key, int):
+            return (key,)  # type: ignore[return-value]
+        if self._digests is None:
+            digests = self.snapshot.column("tb_digest")
+            self._digests = dict(zip(digests, range(len(digests)), strict=True))
+        return self.snapshot.traceback(self._digests[key])
+
+
+def diff(old: Snapshot, new: Snapshot, key: str = "lineno", cumulative: bool = False,
+         include: Sequence[str] = (), exclude: Sequence[str] = (),
+         limit: int | None = 10) -> SnapshotDiff:
+    """What grew and shrank from ``old`` to ``new``, ranked as ``compare_to`` ranks it.
+
+    ``limit`` (None for all) bounds the rows returned, not the work: totals and
+    rankings always cover every block the filters keep.
+    """
+    if key not in KEYS:
+        raise ValueError(f"key must be one of {', '.join(KEYS)}, not {key!r}")
+    if cumulative and key == "traceback":
+        raise ValueError("cumulative sums need key lineno or filename")
+    keep = FrameFilter(include, exclude)
+    was = _Groups(old, key, cumulative, keep.traceback_mask(old))
+    now = _Groups(new, key, cumulative, keep.traceback_mask(new))
+    keys = list(now.sizes)
+    keys.extend(k for k in was.sizes if k not in now.sizes)
+    size = list(map(now.sizes.get, keys, repeat(0)))
+    count = list(map(now.counts.get, keys, repeat(0)))
+    size_diff = list(map(sub, size, map(was.sizes.get, keys, repeat(0))))
+    count_diff = list(map(sub, count, map(was.counts.get, keys, repeat(0))))
+
+    def frames(i: int) -> tuple[Frame, ...]:
+        return (now if keys[i] in now.sizes else was).frames(keys[i])
+
+    numeric = list(zip(map(abs, size_diff), size, map(abs, count_diff), count, strict=True))
+    rows = [SiteDiff(frames(i), size[i], size_diff[i], count[i], count_diff[i])
+            for i in _ranked(numeric, frames, limit)]
+    types = None
+    if old.census is not None and new.census is not None:
+        types = census_diff(old.census, new.census)
+    return SnapshotDiff(key, cumulative, rows, len(keys), now.size, now.count,
+                        now.size - was.size, now.count - was.count, types)
+
+
+def statistics(snapshot: Snapshot, key: str = "lineno", cumulative: bool = False,
+               include: Sequence[str] = (), exclude: Sequence[str] = (),
+               limit: int | None = 10) -> SnapshotDiff:
+    """The largest groups of one snapshot: its diff against nothing, which ranks exactly
+    as ``Snapshot.statistics`` does (size, then count, then traceback)."""
+    return diff(empty(), snapshot, key, cumulative, include, exclude, limit)
+
+
+def _ranked(numeric: list[tuple[int, int, int, int]],
+            frames: Callable[[int], tuple[Frame, ...]], limit: int | None) -> list[int]:
+    """Row indexes in compare_to's order, decoding frames only to break exact ties."""
+    chosen: Sequence[int] = range(len(numeric))
+    if limit is not None and limit < len(numeric):
+        if limit <= 0:
+            return []
+        kth = heapq.nlargest(limit, numeric)[-1]
+        chosen = [i for i, k in enumerate(numeric) if k >= kth]
+    ordered = sorted(chosen, key=numeric.__getitem__, reverse=True)
+    result: list[int] = []
+    for _, tied in groupby(ordered, key=numeric.__getitem__):
+        group = list(tied)
+        if len(group) > 1:  # compare_to's last key: the frames, oldest first
+            group.sort(key=lambda i: frames(i)[::-1], reverse=True)
+        result.extend(group)
+        if limit is not None and len(result) >= limit:
+            break
+    return result[:limit]
+
+
+def census_diff(old: dict[str, int], new: dict[str, int]) -> list[TypeDiff]:
+    """Types whose live count changed, largest change first."""
+    changed = [TypeDiff(name, new.get(name, 0), new.get(name, 0) - old.get(name, 0))
+               for name in new.keys() | old.keys()]
+    changed = [t for t in changed if t.count_diff]
+    changed.sort(key=lambda t: (-abs(t.count_diff), -t.count, t.type))
+    return changed
+
+
+def empty() -> Snapshot:
+    return Snapshot.from_traces([], 1)
