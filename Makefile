@@ -21,9 +21,11 @@ test: $(BIN)/activate
 	$(BIN)/python -m ruff check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
-# Cost ratios against baselines measured in the same run (downloads more-itertools' sdist once).
+# Cost ratios against baselines measured in the same run (downloads more-itertools' sdist
+# once; makes the 1.2 M-trace snapshot pairs once).
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/snapshot_diff.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info examples/demo/leak-report.json

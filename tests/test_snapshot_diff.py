@@ -115,3 +115,15 @@ def test_safe_stem_is_a_plain_bounded_unique_name():
     assert all(c.isalnum() or c in "._-" for c in stem) and stem.isascii()
     assert len(snapshot_file.safe_stem("t.py::test_" + "x" * 500)) <= 100
     assert snapshot_file.safe_stem("a/b") != snapshot_file.safe_stem("a:b")
+
+
+def test_package_root_exports_the_snapshot_api(tmp_path):
+    import leak_forensics
+    snap = leak_forensics.Snapshot.from_traces([(0, 8, (("/a.py", 1),), 1)], 1)
+    snap.save(tmp_path / "s.lfsnap")
+    loaded = leak_forensics.load_snapshot(tmp_path / "s.lfsnap")
+    change = leak_forensics.diff_snapshots(leak_forensics.Snapshot.from_traces([], 1), loaded)
+    assert [(s.frames, s.size_diff) for s in change.sites] == [((("/a.py", 1),), 8)]
+    assert issubclass(leak_forensics.SnapshotError, ValueError)
+    with pytest.raises(AttributeError):
+        leak_forensics.no_such_name  # noqa: B018

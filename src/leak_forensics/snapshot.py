@@ -21,6 +21,8 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import accumulate, chain, repeat
 
+from .errors import SnapshotError
+
 TYPE_CHECKING = False  # typing's own import would be a tenth of a small diff's run time
 if TYPE_CHECKING:
     import tracemalloc
@@ -54,8 +56,9 @@ class Snapshot:
     def __init__(self, meta: Mapping[str, object],
                  columns: Callable[[str], Sequence[int] | list[str]],
                  census: Mapping[str, int] | None = None,
-                 garbage: Mapping[str, int] | None = None) -> None:
+                 garbage: Mapping[str, int] | None = None, source: str = "snapshot") -> None:
         self.meta = dict(meta)
+        self.source = source  # the file it was read from, for error messages
         self.census = None if census is None else dict(census)
         self.garbage = None if garbage is None else dict(garbage)
         self._load = columns
@@ -91,7 +94,14 @@ class Snapshot:
         starts = self._rest_starts()
         rest = self.column("tb_rest")
         ids = chain((self.column("tb_first")[index],), rest[starts[index]:starts[index + 1]])
-        return tuple(self.frame(i) for i in ids)
+        try:
+            return tuple(self.frame(i) for i in ids)
+        except IndexError:
+            raise self.damaged() from None
+
+    def damaged(self) -> SnapshotError:
+        return SnapshotError(f"{self.source}: corrupted snapshot (a traceback refers past the "
+                             "end of the frame table)")
 
     def _rest_starts(self) -> Sequence[int]:
         starts = self._columns.get("_rest_starts")

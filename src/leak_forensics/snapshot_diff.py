@@ -96,25 +96,35 @@ class _Groups:
         if mask is not None:
             sizes, counts = list(compress(sizes, mask)), list(compress(counts, mask))
         self.size, self.count = sum(sizes), sum(counts)
+        # Rows: keys[i] has sizes[i], counts[i]; position finds a key's row.
+        self.rows: list[int] | None = None  # traceback key: row -> traceback index
         if key == "traceback":
             digests = snapshot.column("tb_digest")
             if mask is not None:
                 digests = list(compress(digests, mask))
+                self.rows = list(compress(range(len(mask)), mask))
             self._merge(digests, sizes, counts)
-            self._digests: dict[int, int] | None = None
         else:
             self._by_frame(key, cumulative, mask, sizes, counts)
 
     def _merge(self, keys: Sequence[Hashable], sizes: Sequence[int],
                counts: Sequence[int]) -> None:
-        self.sizes = dict(zip(keys, sizes, strict=True))
-        self.counts = dict(zip(keys, counts, strict=True))
-        if len(self.sizes) == len(keys):
+        self.keys, self.sizes, self.counts = list(keys), list(sizes), list(counts)
+        self.position = dict(zip(self.keys, range(len(self.keys)), strict=True))
+        if len(self.position) == len(self.keys):
             return
-        self.sizes, self.counts = {}, {}  # keys repeat: add them up
-        for k, s, c in zip(keys, sizes, counts, strict=True):
-            self.sizes[k] = self.sizes.get(k, 0) + s
-            self.counts[k] = self.counts.get(k, 0) + c
+        # A key repeats (a frame listed twice, a digest shared): add its rows up.
+        merged: dict[Hashable, list[int]] = {}  # key -> [size, count, first row]
+        for row, (k, size, count) in enumerate(zip(keys, sizes, counts, strict=True)):
+            total = merged.setdefault(k, [0, 0, row])
+            total[0] += size
+            total[1] += count
+        self.keys = list(merged)
+        self.sizes = [v[0] for v in merged.values()]
+        self.counts = [v[1] for v in merged.values()]
+        self.position = dict(zip(self.keys, range(len(self.keys)), strict=True))
+        rows = self.rows if self.rows is not None else range(len(keys))
+        self.rows = [rows[v[2]] for v in merged.values()]
 
     def _by_frame(self, key: str, cumulative: bool, mask: list[bool] | None,
                   sizes: Sequence[int], counts: Sequence[int]) -> None:
@@ -132,29 +142,30 @@ class _Groups:
             kept = repeat(True) if mask is None else mask
             it = iter(zip(first, lengths, kept, strict=False))
             pos = 0
-            for s, c in zip(sizes, counts, strict=False):
-                f, n, keep = next(it)
-                while not keep:
-                    pos += n
+            try:
+                for s, c in zip(sizes, counts, strict=False):
                     f, n, keep = next(it)
-                frame_size[f] += s
-                frame_count[f] += c
-                for g in rest[pos:pos + n]:
-                    frame_size[g] += s
-                    frame_count[g] += c
-                pos += n
+                    while not keep:
+                        pos += n
+                        f, n, keep = next(it)
+                    frame_size[f] += s
+                    frame_count[f] += c
+                    for g in rest[pos:pos + n]:
+                        frame_size[g] += s
+                        frame_count[g] += c
+                    pos += n
+            except IndexError:
+                raise snap.damaged() from None
         names, files, lines = snap.filenames, snap.column("frame_file"), snap.column("frame_line")
         used = [f for f, c in enumerate(frame_count) if c]
         keys = [(names[files[f]], lines[f] if key == "lineno" else 0) for f in used]
         self._merge(keys, [frame_size[f] for f in used], [frame_count[f] for f in used])
 
-    def frames(self, key: Hashable) -> tuple[Frame, ...]:
+    def frames(self, row: int) -> tuple[Frame, ...]:
+        key = self.keys[row]
         if not isinstance(key, int):
             return (key,)  # type: ignore[return-value]
-        if self._digests is None:
-            digests = self.snapshot.column("tb_digest")
-            self._digests = dict(zip(digests, range(len(digests)), strict=True))
-        return self.snapshot.traceback(self._digests[key])
+        return self.snapshot.traceback(row if self.rows is None else self.rows[row])
 
 
 def diff(old: Snapshot, new: Snapshot, key: str = "lineno", cumulative: bool = False,
@@ -172,15 +183,19 @@ def diff(old: Snapshot, new: Snapshot, key: str = "lineno", cumulative: bool = F
     keep = FrameFilter(include, exclude)
     was = _Groups(old, key, cumulative, keep.traceback_mask(old))
     now = _Groups(new, key, cumulative, keep.traceback_mask(new))
-    keys = list(now.sizes)
-    keys.extend(k for k in was.sizes if k not in now.sizes)
-    size = list(map(now.sizes.get, keys, repeat(0)))
-    count = list(map(now.counts.get, keys, repeat(0)))
-    size_diff = list(map(sub, size, map(was.sizes.get, keys, repeat(0))))
-    count_diff = list(map(sub, count, map(was.counts.get, keys, repeat(0))))
+    # Rows of the newer snapshot first, then those only the older one has.
+    earlier = list(map(was.position.get, now.keys))
+    gone = [row for row, k in enumerate(was.keys) if k not in now.position]
+    size = now.sizes + [0] * len(gone)
+    count = now.counts + [0] * len(gone)
+    old_size = [0 if j is None else was.sizes[j] for j in earlier]
+    old_count = [0 if j is None else was.counts[j] for j in earlier]
+    size_diff = list(map(sub, now.sizes, old_size)) + [-was.sizes[j] for j in gone]
+    count_diff = list(map(sub, now.counts, old_count)) + [-was.counts[j] for j in gone]
+    fresh = len(now.keys)
 
     def frames(i: int) -> tuple[Frame, ...]:
-        return (now if keys[i] in now.sizes else was).frames(keys[i])
+        return now.frames(i) if i < fresh else was.frames(gone[i - fresh])
 
     numeric = list(zip(map(abs, size_diff), size, map(abs, count_diff), count, strict=True))
     rows = [SiteDiff(frames(i), size[i], size_diff[i], count[i], count_diff[i])
@@ -188,7 +203,7 @@ def diff(old: Snapshot, new: Snapshot, key: str = "lineno", cumulative: bool = F
     types = None
     if old.census is not None and new.census is not None:
         types = census_diff(old.census, new.census)
-    return SnapshotDiff(key, cumulative, rows, len(keys), now.size, now.count,
+    return SnapshotDiff(key, cumulative, rows, len(size), now.size, now.count,
                         now.size - was.size, now.count - was.count, types)
 
 

@@ -29,7 +29,7 @@ from array import array
 from collections.abc import Sequence
 from itertools import accumulate
 
-from .errors import BadInput
+from .errors import SnapshotError
 from .snapshot import COLUMNS, Snapshot, packed
 
 MAGIC = b"\x89LFSNAP\n"
@@ -44,10 +44,6 @@ _EXPANSION_FLOOR = 64 << 20
 _TYPECODES = {array(code).itemsize: code for code in "QLIHB"}  # 'I' wins for width 4
 _TEXT = "filename_text"
 _TEXT_LENGTHS = "filename_bytes"
-
-
-class SnapshotError(BadInput):
-    """A file is not a readable snapshot; the message is one line for the user."""
 
 
 # -- writing -----------------------------------------------------------------------------
@@ -217,7 +213,8 @@ class _Reader:
             _check(table is None or (isinstance(table, dict) and all(
                 isinstance(k, str) and _is_count(v) for k, v in table.items())),
                 self.name, f"corrupted snapshot header (bad {label})")
-        return Snapshot(meta, self.column, census, garbage)  # type: ignore[arg-type]
+        return Snapshot(meta, self.column, census, garbage,  # type: ignore[arg-type]
+                        source=self.name)
 
     def _raw(self, section: str) -> bytes:
         width, items, start, end = self.sections[section]
@@ -266,7 +263,7 @@ class _Reader:
     def _bound(self, name: str) -> int | None:
         if name == "frame_file":
             return self.sections[_TEXT_LENGTHS][1]
-        if name in ("tb_first", "tb_rest"):
+        if name == "tb_first":  # tb_rest is checked where it is read: it is the longest
             return self.sections["frame_file"][1]
         return None
 
