@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from . import __version__, snapshot_diff, snapshot_file, snapshot_text
 from .errors import BadInput
+from .units import size_text
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -135,7 +136,7 @@ def _convert(args: argparse.Namespace) -> int:
         raise BadInput(f"{args.source}: malformed tracemalloc snapshot ({exc})") from None
     converted.save(args.target)
     print(f"{args.target}: {converted.total_count:,} blocks, "
-          f"{snapshot_text.size_text(converted.total_size)} (no census: a tracemalloc "
+          f"{size_text(converted.total_size)} (no census: a tracemalloc "
           "snapshot has none)")
     return EXIT_OK
 

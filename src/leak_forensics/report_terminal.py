@@ -10,6 +10,7 @@ from typing import Protocol
 from tabulate import tabulate
 
 from .results import LEAK, TestResult
+from .units import size_text
 
 SITES_SHOWN = 5
 TYPES_SHOWN = 5
@@ -20,26 +21,17 @@ class Writer(Protocol):
     def write_line(self, line: str, **markup: bool) -> None: ...
 
 
-def size(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(value) < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
 def _source(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def describe(result: TestResult) -> list[str]:
     """The lines that explain one leaking test."""
-    lines = [f"{result.nodeid} leaks {size(result.size_per_run)} "
+    lines = [f"{result.nodeid} leaks {size_text(result.size_per_run)} "
              f"({result.count_per_run} blocks) per run"]
     if result.sites:
-        rows = [(f"{s.filename}:{s.lineno}", size(s.size_diff), s.count_diff, _source(s.source))
-                for s in result.sites[:SITES_SHOWN]]
+        rows = [(f"{s.filename}:{s.lineno}", size_text(s.size_diff), s.count_diff,
+                 _source(s.source)) for s in result.sites[:SITES_SHOWN]]
         lines += tabulate(rows, headers=["allocated at", "size/run", "blocks/run", "source"],
                           tablefmt="simple").splitlines()
     if result.types:
@@ -71,7 +63,7 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
     writer.write_line(f"{len(results)} tests checked: {counts or 'none'}; "
                       f"{suspects} re-run as suspects")
     if leaking:
-        rows = [(r.nodeid, size(r.size_per_run), r.count_per_run,
+        rows = [(r.nodeid, size_text(r.size_per_run), r.count_per_run,
                  f"{r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else "-")
                 for r in sorted(leaking, key=lambda r: -r.size_per_run)]
         writer.write_line("")

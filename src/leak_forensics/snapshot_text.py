@@ -7,20 +7,11 @@ from collections.abc import Iterable, Sequence
 
 from .snapshot import Frame, Snapshot
 from .snapshot_diff import SiteDiff, SnapshotDiff, TypeDiff
+from .units import size_text
 
 DIFF_FORMAT = "leak-forensics-diff"
 SHOW_FORMAT = "leak-forensics-snapshot-summary"
 FORMAT_VERSION = 1
-
-
-def size_text(n: int, signed: bool = False) -> str:
-    sign = ("+" if n > 0 else "-" if n < 0 else "") if signed else ("-" if n < 0 else "")
-    value = abs(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{sign}{value} {unit}" if unit == "B" else f"{sign}{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def _count(n: int, signed: bool = False) -> str:
