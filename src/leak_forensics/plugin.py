@@ -21,6 +21,7 @@ from . import meter, options, report_json, report_terminal, snapshot_file
 from .attribution import FrameClassifier, Kind
 from .budget import ConfirmBudget
 from .cleanup import CleanupPass
+from .files import write_atomically
 from .heap import HeapWindow
 from .probe import Probe
 from .pytest_run import (
@@ -212,7 +213,7 @@ class LeakForensics:
             os.makedirs(directory, exist_ok=True)
             for label, data in zip(("before", "after"), encoded, strict=True):
                 path = os.path.join(directory, f"{stem}.{label}{snapshot_file.SUFFIX}")
-                snapshot_file.write_bytes(data, path)
+                write_atomically(path, data)
                 result.snapshots[label] = path
         except OSError as exc:
             self._warn(f"{result.nodeid}: could not save snapshots in {directory}: "

@@ -6,12 +6,12 @@ import json
 import os
 import platform
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import __version__
 from .errors import BadInput
+from .files import write_atomically
 from .results import TestResult
 from .settings import Settings
 
@@ -46,19 +46,9 @@ def document(results: Sequence[TestResult], settings: Settings,
 def write(path: str, results: Sequence[TestResult], settings: Settings,
           notes: Sequence[str] = (), suspects: int = 0) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
-    text = json.dumps(document(results, settings, notes, suspects), indent=2)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".leak-report-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    text = json.dumps(document(results, settings, notes, suspects), indent=2) + "\n"
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_atomically(path, text.encode("utf-8"))
 
 
 class ReportError(BadInput):

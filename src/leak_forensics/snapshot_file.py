@@ -19,7 +19,6 @@ instead of allocating.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -30,6 +29,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 
 from .errors import SnapshotError
+from .files import write_atomically
 from .snapshot import COLUMNS, Snapshot, packed
 
 MAGIC = b"\x89LFSNAP\n"
@@ -86,20 +86,7 @@ def encode(snapshot: Snapshot, level: int = 6) -> bytes:
 
 
 def save(snapshot: Snapshot, path: str | os.PathLike[str]) -> None:
-    write_bytes(encode(snapshot), path)
-
-
-def write_bytes(data: bytes, path: str | os.PathLike[str]) -> None:
-    """Write atomically: an interrupted save never leaves a half file under ``path``."""
-    temporary = f"{os.fspath(path)}.{os.urandom(4).hex()}.tmp"  # same directory: atomic
-    try:
-        with open(temporary, "xb") as out:  # unlike mkstemp, honours the umask
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, encode(snapshot))
 
 
 def safe_stem(nodeid: str) -> str:
