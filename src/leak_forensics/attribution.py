@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import fnmatch
+import functools
 import os
 import site
 import sys
@@ -73,7 +74,6 @@ class FrameClassifier:
         self._libraries = _library_dirs()
         self._stdlib = _stdlib_dirs()
         self._cache: dict[str, Kind] = {}
-        self._own_cache: dict[str, bool] = {}
 
     def kind(self, filename: str) -> Kind:
         kind = self._cache.get(filename)
@@ -139,15 +139,17 @@ class FrameClassifier:
         from our code, so our frames sit at the bottom of every traceback.
         """
         for filename, _ in frames:
-            own = self._own_cache.get(filename)
-            if own is None:
-                path = os.path.normcase(os.path.realpath(filename))
-                own = self._own_cache[filename] = path.startswith(_OWN_DIR)
-            if own:
+            if is_own_file(filename):
                 return True
             if self.kind(filename) not in (Kind.STDLIB, Kind.HARNESS):
                 return False
         return False
+
+
+@functools.cache  # a process has few files, and realpath costs system calls
+def is_own_file(filename: str) -> bool:
+    """Whether ``filename`` is part of this toolkit (symlinked installs included)."""
+    return os.path.normcase(os.path.realpath(filename)).startswith(_OWN_DIR)
 
 
 def _in_venv(path: str) -> bool:

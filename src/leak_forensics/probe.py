@@ -263,7 +263,7 @@ class Probe:
         kept = snapshot.Snapshot.from_traces(
             (t for t in raw if not is_own(t[2])), traced.traceback_limit,
             meta={"test": nodeid, "label": label}, census=census,
-            garbage={t.type: t.count_diff for t in growth.garbage_types(gc.garbage)})
+            garbage=snapshot.garbage_summary())
         return snapshot_file.encode(kept)
 
     def _pinpoint(self, run: Callable[[], list], settings: Settings,

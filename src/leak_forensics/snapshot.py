@@ -14,7 +14,6 @@ Frames are ``(filename, lineno)`` and tracebacks run most recent frame first, as
 from __future__ import annotations
 
 import gc
-import os
 import sys
 import time
 from array import array
@@ -256,9 +255,9 @@ def take_snapshot(*, census: bool = True, test: str | None = None,
         raise RuntimeError("tracemalloc is not tracing; call tracemalloc.start(25) (or set "
                            "PYTHONTRACEMALLOC=25) before the code you want to measure")
     from . import growth
+    from .attribution import is_own_file
     traced = tracemalloc.take_snapshot()
     types = growth.census(gc.get_objects()) if census else None
-    garbage = {t.type: t.count_diff for t in growth.garbage_types(gc.garbage)}
     own: dict[int, bool] = {}  # per shared traceback tuple
 
     def theirs(trace: tuple) -> bool:
@@ -266,12 +265,15 @@ def take_snapshot(*, census: bool = True, test: str | None = None,
         frames = trace[2]
         mine = own.get(id(frames))
         if mine is None:
-            mine = own[id(frames)] = any(name.startswith(_OWN_DIR) for name, _ in frames)
+            mine = own[id(frames)] = any(is_own_file(name) for name, _ in frames)
         return not mine
 
     raw = filter(theirs, traced.traces._traces)  # type: ignore[attr-defined]
-    return Snapshot.from_traces(raw, traced.traceback_limit, census=types, garbage=garbage,
-                                meta={"test": test, "label": label})
+    return Snapshot.from_traces(raw, traced.traceback_limit, census=types,
+                                garbage=garbage_summary(), meta={"test": test, "label": label})
 
 
-_OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+def garbage_summary() -> dict[str, int]:
+    """Uncollectable objects now in ``gc.garbage``, by type, as every snapshot records."""
+    from . import growth
+    return {t.type: t.count_diff for t in growth.garbage_types(gc.garbage)}
