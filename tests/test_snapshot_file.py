@@ -99,10 +99,11 @@ def test_zip_bomb_column_stops_at_its_declared_size():
         read_everything(with_header(header, body))
 
 
-def test_references_past_a_table_are_caught():
-    traces = [(0, 8, (("/a.py", 1),), 1)]
-    snap = Snapshot.from_traces(traces, 1)
-    snap._columns["tb_first"] = type(snap.column("tb_first"))("B", [5])
+@pytest.mark.parametrize("column", ["tb_first", "tb_rest"])
+def test_references_past_a_table_are_caught(column):
+    traces = [(0, 8, (("/a.py", 1), ("/b.py", 2)), 2)]
+    snap = Snapshot.from_traces(traces, 2)
+    snap._columns[column] = type(snap.column(column))("B", [5])
     with pytest.raises(SnapshotError, match="refers past"):
         read_everything(snapshot_file.encode(snap))
 

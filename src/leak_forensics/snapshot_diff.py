@@ -90,8 +90,6 @@ class _Groups:
     def __init__(self, snapshot: Snapshot, key: str, cumulative: bool,
                  mask: list[bool] | None) -> None:
         self.snapshot = snapshot
-        self.sizes: dict[Hashable, int] = {}
-        self.counts: dict[Hashable, int] = {}
         sizes, counts = snapshot.column("tb_size"), snapshot.column("tb_count")
         if mask is not None:
             sizes, counts = list(compress(sizes, mask)), list(compress(counts, mask))
@@ -109,7 +107,9 @@ class _Groups:
 
     def _merge(self, keys: Sequence[Hashable], sizes: Sequence[int],
                counts: Sequence[int]) -> None:
-        self.keys, self.sizes, self.counts = list(keys), list(sizes), list(counts)
+        self.keys: list[Hashable] = list(keys)
+        self.sizes: list[int] = list(sizes)
+        self.counts: list[int] = list(counts)
         self.position = dict(zip(self.keys, range(len(self.keys)), strict=True))
         if len(self.position) == len(self.keys):
             return

@@ -12,7 +12,8 @@ little-endian, each column in the narrowest of 1, 2, 4 or 8 bytes that holds it.
 
 Reading trusts nothing: lengths must add up to the file's size before anything is
 decompressed, a column never decompresses past the size its count implies, every
-reference between columns is checked, and the header may not claim more data than a
+reference between columns is checked (those into the frame table from ``tb_rest``, the
+longest column, where they are read), and the header may not claim more data than a
 compressed file of that size could plausibly hold, so a hostile count fails fast
 instead of allocating.
 """
@@ -70,7 +71,7 @@ def encode(snapshot: Snapshot, level: int = 6) -> bytes:
     encoded = [name.encode("utf-8", "surrogatepass") for name in snapshot.filenames]
     text = b"".join(encoded)
     lengths = [len(e) for e in encoded]
-    width, raw = _encode_column(packed(lengths))
+    width, raw = _encode_column(lengths)
     add(_TEXT_LENGTHS, width, len(lengths), raw)
     add(_TEXT, 1, len(text), text)
     for name, kind in COLUMNS.items():
