@@ -98,6 +98,8 @@ def test_usage_and_input_errors_exit_2_in_one_line(tmp_path):
                  ["diff", before, str(tmp_path / "cache.py")],
                  ["diff", before, after, "--fail-over", "10KB"],
                  ["diff", before, after, "--key", "traceback", "--cumulative"],
+                 ["diff", before, after, "--limit", "-1"],
+                 ["show", after, "--limit", "ten"],
                  ["show", str(tmp_path / "program.py")]):
         done = run_cli(*args)
         assert done.returncode == 2, args

@@ -64,6 +64,12 @@ def byte_count(text: str) -> int:
     return int(float(found.group(1)) * unit)
 
 
+def _row_count(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a row count (0 or more)")
+    return int(text)
+
+
 def _limit(args: argparse.Namespace) -> int | None:
     return None if args.limit == 0 else args.limit
 
@@ -154,7 +160,7 @@ def _add_grouping(command: argparse.ArgumentParser) -> None:
     command.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
                          help="drop blocks whose most recent frame's file matches this glob "
                               "(repeatable)")
-    command.add_argument("--limit", type=int, default=10, metavar="N",
+    command.add_argument("--limit", type=_row_count, default=10, metavar="N",
                          help="rows per table (default 10; 0 for all)")
     command.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
