@@ -57,7 +57,9 @@ def test_diff_equals_compare_to(key, cumulative, old, new, include, exclude, lim
 
 
 @pytest.mark.parametrize(("key", "cumulative"), KEYS)
-def test_diff_of_saved_files_equals_compare_to(tmp_path, key, cumulative):
+@pytest.mark.parametrize(("include", "exclude"), [((), ()), (("/app/*",), ("*/b.py",))])
+def test_diff_of_saved_files_equals_compare_to(tmp_path, key, cumulative, include, exclude):
+    # Saved files carry per-frame totals; filters make the diff add up tracebacks instead.
     old = [(0, 10 + i % 7, ((FILES[i % 4], i % 5), (FILES[(i + 1) % 4], 9))) for i in range(300)]
     new = old[40:] + [(0, 33, (("/app/a.py", 4), ("/lib/c.py", 2)))] * 25
 
@@ -66,8 +68,8 @@ def test_diff_of_saved_files_equals_compare_to(tmp_path, key, cumulative):
         snapshot.save(path)
         return snapshot_file.load(path)
 
-    assert (ours(old, new, key, cumulative, reload=reload)
-            == theirs(old, new, key, cumulative))
+    assert (ours(old, new, key, cumulative, include, exclude, reload=reload)
+            == theirs(old, new, key, cumulative, include, exclude))
 
 
 def test_statistics_rank_like_tracemalloc():

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leak_forensics import snapshot_diff, snapshot_file
-from leak_forensics.snapshot import Snapshot
+from leak_forensics.snapshot import DERIVED, Snapshot
 from leak_forensics.snapshot_file import MAGIC, SnapshotError
 
 
@@ -24,6 +24,7 @@ def read_everything(data: bytes) -> None:
     """Load and use every column, as diff, show and to_tracemalloc do."""
     snap = snapshot_file.decode(data)
     snapshot_diff.diff(snap, snap, "traceback")
+    snapshot_diff.diff(snap, snap, "filename")
     snapshot_diff.diff(snap, snap, "lineno", cumulative=True)
     snap.raw_traces()
 
@@ -66,12 +67,38 @@ def with_header(header: dict, body: bytes) -> bytes:
      "differ in length|holds other"),
     (lambda h: h["sections"][0].update(width=3), "bad section"),
     (lambda h: h["sections"].pop(), "lacks its|data after"),
+    (lambda h: h["sections"][-1].update(items=h["sections"][-1]["items"] + 1),
+     "differ in length"),
 ])
 def test_hostile_or_wrong_headers_are_refused(change, message):
     header, body = header_of(sample())
     change(header)
     with pytest.raises(SnapshotError, match=message):
         read_everything(with_header(header, body))
+
+
+def test_files_without_the_derived_per_frame_columns_diff_the_same():
+    """Per-frame totals are stored to spare a diff the pass over every traceback; a file
+    without them (written before they existed) still reads, and gives the same numbers."""
+    data = sample()
+    header, body = header_of(data)
+    kept, offset, parts = [], 0, []
+    for section in header["sections"]:
+        stored = body[offset:offset + section["stored"]]
+        offset += section["stored"]
+        if section["name"] not in DERIVED:
+            kept.append(section)
+            parts.append(stored)
+    assert len(kept) == len(header["sections"]) - len(DERIVED)
+    header["sections"] = kept
+    bare = snapshot_file.decode(with_header(header, b"".join(parts)))
+    full = snapshot_file.decode(data)
+    older = Snapshot.from_traces([(0, 5, (("/app/a.py", 1), ("/app/b.py", 2)), 2)], 2)
+    for key, cumulative in (("lineno", False), ("filename", False), ("lineno", True)):
+        assert (snapshot_diff.diff(older, bare, key, cumulative, limit=None)
+                == snapshot_diff.diff(older, full, key, cumulative, limit=None))
+    assert {c: list(bare.column(c)) for c in DERIVED} == {
+        c: list(full.column(c)) for c in DERIVED}
 
 
 def test_a_billion_claimed_blocks_allocate_nothing_up_front():

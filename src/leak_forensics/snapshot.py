@@ -42,7 +42,16 @@ COLUMNS: dict[str, str] = {
     "tb_size": "u",         # their bytes
     "trace_size": "u",      # per block, grouped by traceback in traceback order
     "trace_domain": "u",
+    # Derived from the columns above (files without them load): per frame, the blocks
+    # allocated there, and the blocks whose traceback holds it anywhere (once per time it
+    # holds it). What a diff by line or file reads, without visiting each traceback.
+    "frame_size": "u",
+    "frame_count": "u",
+    "frame_total_size": "u",
+    "frame_total_count": "u",
 }
+DERIVED = {"frame_size": False, "frame_count": False,  # name: cumulative?
+           "frame_total_size": True, "frame_total_count": True}
 
 
 class Snapshot:
@@ -66,8 +75,41 @@ class Snapshot:
     def column(self, name: str) -> Sequence[int]:
         found = self._columns.get(name)
         if found is None:
-            found = self._columns[name] = self._load(name)
+            try:
+                found = self._load(name)
+            except KeyError:
+                if name not in DERIVED:
+                    raise
+                size, count = self.frame_totals(cumulative=DERIVED[name])
+                found = size if name.endswith("size") else count
+            self._columns[name] = found
         return found  # type: ignore[return-value]
+
+    def frame_totals(self, keep: Sequence[bool] | None = None,
+                     cumulative: bool = False) -> tuple[array, array]:
+        """Size and count per frame of the blocks allocated there or, ``cumulative``, of
+        those whose traceback holds it, as ``compare_to`` adds them up (a frame held twice
+        counts twice); ``keep`` selects tracebacks. One pass over the tracebacks (and
+        every frame of them, when cumulative): files store the unfiltered result."""
+        first, sizes, counts = (self.column(c) for c in ("tb_first", "tb_size", "tb_count"))
+        n_frames = len(self.column("frame_file"))
+        frame_size, frame_count = [0] * n_frames, [0] * n_frames
+        kept = repeat(True) if keep is None else keep
+        rest = self.column("tb_rest") if cumulative else ()
+        lengths = self.column("tb_rest_length") if cumulative else repeat(0)
+        pos = 0
+        try:
+            for f, n, s, c, k in zip(first, lengths, sizes, counts, kept, strict=False):
+                if k:
+                    frame_size[f] += s
+                    frame_count[f] += c
+                    for g in rest[pos:pos + n]:
+                        frame_size[g] += s
+                        frame_count[g] += c
+                pos += n
+        except IndexError:
+            raise self.damaged() from None
+        return packed(frame_size), packed(frame_count)
 
     @property
     def filenames(self) -> list[str]:
@@ -180,7 +222,7 @@ class _Builder:
         self.filenames: dict[str, int] = {}
         self.frames: dict[Frame, int] = {}
         self.frame_digests: list[bytes] = []
-        self.columns: dict[str, list] = {name: [] for name in COLUMNS}
+        self.columns: dict[str, list] = {name: [] for name in COLUMNS if name not in DERIVED}
 
     def _frame(self, frame: Frame) -> int:
         index = self.frames.get(frame)

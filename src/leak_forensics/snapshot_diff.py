@@ -12,8 +12,8 @@ import heapq
 import os
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from itertools import compress, groupby, repeat
-from operator import sub
+from itertools import compress, filterfalse, groupby, repeat
+from operator import neg, sub
 
 from .snapshot import Frame, Snapshot
 
@@ -85,7 +85,8 @@ class FrameFilter:
 
 
 class _Groups:
-    """One snapshot's size and count per group key, and how to name a key's frames."""
+    """One snapshot's size and count per group key (each key once), and how to name a
+    key's frames."""
 
     def __init__(self, snapshot: Snapshot, key: str, cumulative: bool,
                  mask: list[bool] | None) -> None:
@@ -94,72 +95,59 @@ class _Groups:
         if mask is not None:
             sizes, counts = list(compress(sizes, mask)), list(compress(counts, mask))
         self.size, self.count = sum(sizes), sum(counts)
-        # Rows: keys[i] has sizes[i], counts[i]; position finds a key's row.
-        self.rows: list[int] | None = None  # traceback key: row -> traceback index
+        # Rows: keys[i] has sizes[i] and counts[i]; for the traceback key, rows[i] is the
+        # traceback (None: row i is traceback i).
+        self.rows: Sequence[int] | None = None
         if key == "traceback":
             digests = snapshot.column("tb_digest")
             if mask is not None:
                 digests = list(compress(digests, mask))
                 self.rows = list(compress(range(len(mask)), mask))
-            self._merge(digests, sizes, counts)
+            self.keys: Sequence[Hashable] = digests
+            self.sizes: Sequence[int] = sizes
+            self.counts: Sequence[int] = counts
         else:
-            self._by_frame(key, cumulative, mask, sizes, counts)
+            self._by_frame(key, cumulative, mask)
 
-    def _merge(self, keys: Sequence[Hashable], sizes: Sequence[int],
-               counts: Sequence[int]) -> None:
-        self.keys: list[Hashable] = list(keys)
-        self.sizes: list[int] = list(sizes)
-        self.counts: list[int] = list(counts)
-        self.position = dict(zip(self.keys, range(len(self.keys)), strict=True))
-        if len(self.position) == len(self.keys):
-            return
-        # A key repeats (a frame listed twice, a digest shared): add its rows up.
+    def _by_frame(self, key: str, cumulative: bool, mask: list[bool] | None) -> None:
+        snap = self.snapshot
+        if mask is None:
+            prefix = "frame_total_" if cumulative else "frame_"
+            frame_size, frame_count = snap.column(prefix + "size"), snap.column(prefix + "count")
+        else:
+            frame_size, frame_count = snap.frame_totals(mask, cumulative)
+        names, files, lines = snap.filenames, snap.column("frame_file"), snap.column("frame_line")
+        used = list(compress(range(len(frame_count)), frame_count))
+        self.keys = [(names[files[f]], lines[f] if key == "lineno" else 0) for f in used]
+        self.sizes = [frame_size[f] for f in used]
+        self.counts = [frame_count[f] for f in used]
+
+    def position(self) -> dict[Hashable, int]:
+        """Key -> row, once each key's rows are added up (see ``merge_repeats``)."""
+        position = dict(zip(self.keys, range(len(self.keys)), strict=True))
+        if len(position) == len(self.keys):
+            return position
+        self._merge()
+        return dict(zip(self.keys, range(len(self.keys)), strict=True))
+
+    def merge_repeats(self) -> None:
+        """Add up the rows of a key listed more than once: a file named by several
+        frames, a digest a damaged file repeats. (A set is cheaper than ``position``.)"""
+        if len(set(self.keys)) < len(self.keys):
+            self._merge()
+
+    def _merge(self) -> None:
         merged: dict[Hashable, list[int]] = {}  # key -> [size, count, first row]
-        for row, (k, size, count) in enumerate(zip(keys, sizes, counts, strict=True)):
+        for row, (k, size, count) in enumerate(zip(self.keys, self.sizes, self.counts,
+                                                   strict=True)):
             total = merged.setdefault(k, [0, 0, row])
             total[0] += size
             total[1] += count
+        rows = self.rows if self.rows is not None else range(len(self.keys))
         self.keys = list(merged)
         self.sizes = [v[0] for v in merged.values()]
         self.counts = [v[1] for v in merged.values()]
-        self.position = dict(zip(self.keys, range(len(self.keys)), strict=True))
-        rows = self.rows if self.rows is not None else range(len(keys))
         self.rows = [rows[v[2]] for v in merged.values()]
-
-    def _by_frame(self, key: str, cumulative: bool, mask: list[bool] | None,
-                  sizes: Sequence[int], counts: Sequence[int]) -> None:
-        snap = self.snapshot
-        first = snap.column("tb_first")
-        n_frames = len(snap.column("frame_file"))
-        frame_size, frame_count = [0] * n_frames, [0] * n_frames
-        if not cumulative:
-            kept = first if mask is None else compress(first, mask)
-            for f, s, c in zip(kept, sizes, counts, strict=False):
-                frame_size[f] += s
-                frame_count[f] += c
-        else:
-            rest, lengths = snap.column("tb_rest"), snap.column("tb_rest_length")
-            kept = repeat(True) if mask is None else mask
-            it = iter(zip(first, lengths, kept, strict=False))
-            pos = 0
-            try:
-                for s, c in zip(sizes, counts, strict=False):
-                    f, n, keep = next(it)
-                    while not keep:
-                        pos += n
-                        f, n, keep = next(it)
-                    frame_size[f] += s
-                    frame_count[f] += c
-                    for g in rest[pos:pos + n]:
-                        frame_size[g] += s
-                        frame_count[g] += c
-                    pos += n
-            except IndexError:
-                raise snap.damaged() from None
-        names, files, lines = snap.filenames, snap.column("frame_file"), snap.column("frame_line")
-        used = [f for f, c in enumerate(frame_count) if c]
-        keys = [(names[files[f]], lines[f] if key == "lineno" else 0) for f in used]
-        self._merge(keys, [frame_size[f] for f in used], [frame_count[f] for f in used])
 
     def frames(self, row: int) -> tuple[Frame, ...]:
         key = self.keys[row]
@@ -183,23 +171,27 @@ def diff(old: Snapshot, new: Snapshot, key: str = "lineno", cumulative: bool = F
     keep = FrameFilter(include, exclude)
     was = _Groups(old, key, cumulative, keep.traceback_mask(old))
     now = _Groups(new, key, cumulative, keep.traceback_mask(new))
-    # Rows of the newer snapshot first, then those only the older one has.
-    earlier = list(map(was.position.get, now.keys))
-    gone = [row for row, k in enumerate(was.keys) if k not in now.position]
-    size = now.sizes + [0] * len(gone)
-    count = now.counts + [0] * len(gone)
-    old_size = [0 if j is None else was.sizes[j] for j in earlier]
-    old_count = [0 if j is None else was.counts[j] for j in earlier]
-    size_diff = list(map(sub, now.sizes, old_size)) + [-was.sizes[j] for j in gone]
-    count_diff = list(map(sub, now.counts, old_count)) + [-was.counts[j] for j in gone]
+    # Rows of the newer snapshot first, then those only the older one has. With a
+    # traceback key these are lists of ~a million, so every step below runs in C.
+    earlier = was.position()
+    now.merge_repeats()
+    absent = len(was.keys)
+    matched = list(map(earlier.get, now.keys, repeat(absent)))
+    old_sizes, old_counts = [*was.sizes, 0], [*was.counts, 0]
+    gone = list(filterfalse(set(matched).__contains__, range(absent)))
+    size = [*now.sizes, *repeat(0, len(gone))]
+    count = [*now.counts, *repeat(0, len(gone))]
+    size_diff = [*map(sub, now.sizes, map(old_sizes.__getitem__, matched)),
+                 *map(neg, map(old_sizes.__getitem__, gone))]
+    count_diff = [*map(sub, now.counts, map(old_counts.__getitem__, matched)),
+                  *map(neg, map(old_counts.__getitem__, gone))]
     fresh = len(now.keys)
 
     def frames(i: int) -> tuple[Frame, ...]:
         return now.frames(i) if i < fresh else was.frames(gone[i - fresh])
 
-    numeric = list(zip(map(abs, size_diff), size, map(abs, count_diff), count, strict=True))
     rows = [SiteDiff(frames(i), size[i], size_diff[i], count[i], count_diff[i])
-            for i in _ranked(numeric, frames, limit)]
+            for i in _ranked(size_diff, size, count_diff, count, frames, limit)]
     types = None
     if old.census is not None and new.census is not None:
         types = census_diff(old.census, new.census)
@@ -215,20 +207,31 @@ def statistics(snapshot: Snapshot, key: str = "lineno", cumulative: bool = False
     return diff(empty(), snapshot, key, cumulative, include, exclude, limit)
 
 
-def _ranked(numeric: list[tuple[int, int, int, int]],
+def _ranked(size_diff: list[int], size: list[int], count_diff: list[int], count: list[int],
             frames: Callable[[int], tuple[Frame, ...]], limit: int | None) -> list[int]:
-    """Row indexes in compare_to's order, decoding frames only to break exact ties."""
-    chosen: Sequence[int] = range(len(numeric))
-    if limit is not None and limit < len(numeric):
+    """Row indexes in compare_to's order: by (|size_diff|, size, |count_diff|, count),
+    then the frames, oldest first, decoded only to break exact ties. With a limit, only
+    rows whose |size_diff| reaches the limit-th largest are ranked in full."""
+    primary = list(map(abs, size_diff))
+    chosen: Sequence[int] = range(len(primary))
+    if limit is not None and limit < len(primary):
         if limit <= 0:
             return []
-        kth = heapq.nlargest(limit, numeric)[-1]
-        chosen = [i for i, k in enumerate(numeric) if k >= kth]
+        kth = heapq.nlargest(limit, primary)[-1]
+        chosen = list(compress(chosen, map(kth.__le__, primary)))
+    numeric = dict(zip(chosen, zip(map(primary.__getitem__, chosen),
+                                   map(size.__getitem__, chosen),
+                                   map(abs, map(count_diff.__getitem__, chosen)),
+                                   map(count.__getitem__, chosen), strict=True),
+                       strict=True))
+    if limit is not None and limit < len(numeric):
+        kth_key = heapq.nlargest(limit, numeric.values())[-1]
+        chosen = [i for i, k in numeric.items() if k >= kth_key]
     ordered = sorted(chosen, key=numeric.__getitem__, reverse=True)
     result: list[int] = []
     for _, tied in groupby(ordered, key=numeric.__getitem__):
         group = list(tied)
-        if len(group) > 1:  # compare_to's last key: the frames, oldest first
+        if len(group) > 1:
             group.sort(key=lambda i: frames(i)[::-1], reverse=True)
         result.extend(group)
         if limit is not None and len(result) >= limit:

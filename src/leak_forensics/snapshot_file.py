@@ -31,7 +31,7 @@ from itertools import accumulate
 
 from .errors import SnapshotError
 from .files import write_atomically
-from .snapshot import COLUMNS, Snapshot, packed
+from .snapshot import COLUMNS, DERIVED, Snapshot, packed
 
 MAGIC = b"\x89LFSNAP\n"
 KIND = "leak-forensics-snapshot"
@@ -183,11 +183,13 @@ class _Reader:
                f"corrupted or hostile snapshot (claims {claimed} bytes of data in "
                f"{len(body)} stored)")
         self.body = body
-        for column in (_TEXT_LENGTHS, _TEXT, *(c for c, k in COLUMNS.items() if k == "u")):
+        for column in (_TEXT_LENGTHS, _TEXT, *(c for c, k in COLUMNS.items()
+                                               if k == "u" and c not in DERIVED)):
             _check(column in self.sections, name, f"snapshot lacks its {column} column")
         items = {c: self.sections[c][1] for c in self.sections}
         # Columns that describe the same rows must agree on how many there are.
-        for group in (("frame_file", "frame_line"),
+        for group in (("frame_file", "frame_line",
+                       *(c for c in DERIVED if c in self.sections)),
                       ("tb_first", "tb_rest_length", "tb_total_nframe", "tb_digest",
                        "tb_count", "tb_size"),
                       ("trace_size", "trace_domain")):
@@ -237,6 +239,8 @@ class _Reader:
             except UnicodeDecodeError:
                 raise SnapshotError(f"{self.name}: corrupted snapshot (filenames are not "
                                     "UTF-8)") from None
+        if name not in self.sections:
+            raise KeyError(name)  # a derived column the writer left out: Snapshot makes it
         values = self._ints(name)
         bound = self._bound(name)
         if bound is not None:
