@@ -1,0 +1,158 @@
+"""Owner chains: who holds an object, named as the user would write it in code."""
+
+import atexit
+import gc
+import sys
+import threading
+import tracemalloc
+import types
+
+import pytest
+
+from leak_forensics.owners import creation_traceback, owner_chains
+
+
+class Entry:
+    def __init__(self, key):
+        self.key = key
+        self.payload = [key]
+
+
+class Slotted:
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 1
+
+
+@pytest.fixture
+def app():
+    """A module of the code under test, registered as imported modules are."""
+    module = types.ModuleType("myapp_cache")
+    sys.modules[module.__name__] = module
+    yield module
+    del sys.modules[module.__name__]
+
+
+def chain_of(obj, new=()):
+    created = {id(o) for o in new}
+    del new  # a list holding the object would be its nearest owner
+    return owner_chains([obj], lambda o: id(o) in created)[0]
+
+
+def test_module_global_with_readable_keys(app):
+    app._MEMO = {}
+    entry = app._MEMO[("user", 7)] = Entry(7)
+    chain = chain_of(entry, new=[entry])
+    assert chain.root == "myapp_cache._MEMO"
+    assert chain.path == "myapp_cache._MEMO[('user', 7)] -> Entry"
+    assert chain.type == f"{__name__}.Entry"
+    # _MEMO existed before; the entry is new: the leak begins at the key.
+    assert chain.suspect == "myapp_cache._MEMO[('user', 7)]"
+    assert chain.pattern == "myapp_cache._MEMO[...] -> Entry"
+
+
+def test_instance_attributes_and_list_positions(app):
+    class Service:
+        def __init__(self):
+            self.handlers = [{}, {}]
+
+    app.SERVICE = Service()
+    entry = Entry("k")
+    app.SERVICE.handlers[1]["k"] = entry
+    chain = chain_of(entry, new=[entry])
+    assert chain.root == "myapp_cache.SERVICE"
+    assert chain.path == "myapp_cache.SERVICE.handlers[1]['k'] -> Entry"
+
+
+def test_class_attribute_root():
+    class Registry:
+        items = []
+
+    Registry.__module__ = "myapp_registry"
+    entry = Entry(1)
+    Registry.items.append(entry)
+    chain = chain_of(entry, new=[entry])
+    assert chain.root == f"myapp_registry.{Registry.__qualname__}.items"
+    assert chain.path.endswith(".items[0] -> Entry")
+
+
+def test_a_live_threads_frame_local():
+    stop = threading.Event()
+    entry = Entry("held")
+
+    def poll(item):
+        stop.wait()
+
+    worker = threading.Thread(target=poll, args=(entry,), name="Worker-1", daemon=True)
+    worker.start()
+    worker._args = ()  # only the running frame holds it now
+    try:
+        chain = chain_of(entry)
+    finally:
+        stop.set()
+        worker.join()
+    assert chain.root.startswith("thread Worker-1, frame poll() at ")
+    assert chain.root.endswith(", local 'item'")
+
+
+def test_closure_held_only_from_c():
+    cache = {}
+
+    def lookup():
+        return cache
+
+    entry = cache["k"] = Entry("k")
+    atexit.register(lookup)  # the callback list lives in C: no gc-visible holder
+    try:
+        chain = chain_of(entry, new=[entry])
+    finally:
+        atexit.unregister(lookup)
+    assert chain.root == f"{lookup.__module__}.{lookup.__qualname__}"
+    assert chain.path == f"{chain.root} closure 'cache'['k'] -> Entry"
+
+
+def test_nothing_the_collector_sees_holds_it():
+    entry = Entry("orphan")
+    chain = chain_of(entry)
+    # Only this test's frame holds it, and the analysis leaves its callers' frames out.
+    assert chain.root == "held outside Python"
+    assert chain.suspect is None
+
+
+def test_the_shortest_of_two_paths_wins(app):
+    entry = Entry(1)
+    app.DEEP = {"a": {"b": {"c": entry}}}
+    app.NEAR = [entry]
+    assert chain_of(entry).path == "myapp_cache.NEAR[0] -> Entry"
+
+
+@pytest.fixture
+def tracing():
+    started = not tracemalloc.is_tracing()
+    if started:
+        tracemalloc.start(5)
+    gc.collect()  # empties free lists: objects reused from them have no allocation trace
+    yield
+    if started:
+        tracemalloc.stop()
+
+
+def test_creation_site_of_plain_instances_and_slots(tracing):
+    line = sys._getframe().f_lineno + 1
+    plain, slotted = Entry("x"), Slotted()
+    for obj in (plain, slotted):
+        frames = creation_traceback(obj)
+        assert frames is not None
+        # Innermost first; for a plain instance (which 3.11 cannot look up), the frames
+        # inside Entry.__init__ are dropped, so both start at the constructing line.
+        assert frames[0] == (__file__, line), frames
+
+
+def test_analysis_leaves_no_index_behind(app):
+    app._MEMO = {"k": Entry("k")}
+    gc.collect()
+    before = len(gc.get_objects())
+    chain_of(app._MEMO["k"])
+    gc.collect()
+    assert len(gc.get_objects()) - before < 50
