@@ -19,8 +19,9 @@ Two consequences are handled here rather than left to surprise users:
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 _real_collect: Callable[..., int] = gc.collect
 
@@ -75,6 +76,17 @@ class HeapWindow:
             if not n:
                 break
         return freed
+
+    @contextlib.contextmanager
+    def whole(self) -> Iterator[None]:
+        """Let the collector see every object for a while (a search over the whole
+        heap), then hide all of them again."""
+        gc.unfreeze()
+        try:
+            yield
+        finally:
+            gc.freeze()
+            self.thawed = False
 
     def visible_objects(self) -> list[object]:
         """Objects the collector sees: inside an unthawed window, those created since it froze."""

@@ -23,7 +23,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 
-from . import budget, growth, meter
+from . import budget, growth, meter, samples
 from . import threads as thread_tools
 from .attribution import FrameClassifier
 from .cleanup import CleanupPass
@@ -52,6 +52,7 @@ class Probe:
         self._alive: list = []
         #: Encoded before/after snapshots of the last traced runs (--leak-forensics-save).
         self.saved: tuple[bytes, bytes] | None = None
+        self.sample: samples.Sample | None = None
 
     # -- stage 1: the test's own run ------------------------------------------------------
 
@@ -214,14 +215,17 @@ class Probe:
                 break
         return deltas, growing, alive
 
-    def _traced_runs(self, run: Callable[[], list], settings: Settings, nodeid: str
+    def _traced_runs(self, run: Callable[[], list], settings: Settings, nodeid: str,
+                     sample: bool = False
                      ) -> tuple[list[growth.TraceTotals], list[dict[str, int] | None], int]:
         """The measured runs again under tracemalloc, with a census after each.
 
         Returns the traces and censuses before the first run and after each, and RSS
         growth per run. With ``--leak-forensics-save``, the first and last are also kept
         as encoded snapshot files in ``self.saved``: bytes, which the collector does not
-        track, so keeping them does not show in the next census.
+        track, so keeping them does not show in the next census. With ``sample``, objects
+        of the types that grew on every run are picked while tracing still knows where
+        they were allocated (``self.sample``), for the owner chains.
         """
         started = not tracemalloc.is_tracing()
         if started:
@@ -246,6 +250,8 @@ class Probe:
                     saved.append(self._encode(traced, censuses[-1], nodeid,
                                               "before" if index == 0 else "after"))
                 del traced
+            if sample:
+                self.sample = self._sample(censuses)
         finally:
             if started:
                 tracemalloc.stop()
@@ -268,10 +274,19 @@ class Probe:
 
     def _pinpoint(self, run: Callable[[], list], settings: Settings,
                   result: TestResult) -> None:
-        snapshots, censuses, result.rss_per_run = self._traced_runs(run, settings,
-                                                                     result.nodeid)
+        snapshots, censuses, result.rss_per_run = self._traced_runs(
+            run, settings, result.nodeid, sample=settings.owners)
         sites, size, count = growth.recurring_sites(snapshots, self.classifier,
                                                     settings.threshold)
         result.sites = sites[: settings.top]
         result.size_per_run, result.count_per_run = size, count
         result.types = growth.recurring_types(censuses)[: settings.top]
+        if self.sample is not None:
+            sample, self.sample = self.sample, None
+            result.owners = sample.owners(self.heap)
+
+    def _sample(self, censuses: list[dict[str, int] | None]) -> samples.Sample | None:
+        if self.heap.thawed:
+            return None  # the test collected the whole heap: nothing tells new from old
+        grown = [t.type for t in growth.recurring_types(censuses)[:samples.TYPES]]
+        return samples.Sample.take(self.heap.visible_objects(), grown, self.classifier)

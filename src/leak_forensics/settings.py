@@ -58,6 +58,8 @@ class Settings:
     save_dir: str | None = None
     #: Trace and save every test's snapshots, not only a leaking test's.
     save_all: bool = False
+    #: Search who holds sampled leaked objects (one pass over the heap per leaking test).
+    owners: bool = True
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
