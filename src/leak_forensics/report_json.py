@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import __version__
+from . import __version__, signatures
 from .errors import BadInput
 from .files import write_atomically
 from .results import TestResult
@@ -40,6 +40,7 @@ def document(results: Sequence[TestResult], settings: Settings,
         },
         "notes": list(notes),
         "tests": [r.to_json() for r in results],
+        "leak_groups": signatures.leak_groups(results),
     }
 
 

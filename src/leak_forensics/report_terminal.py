@@ -9,11 +9,13 @@ from typing import Protocol
 
 from tabulate import tabulate
 
+from . import signatures
 from .results import LEAK, TestResult
 from .units import size_text
 
 SITES_SHOWN = 5
 TYPES_SHOWN = 5
+HOLDERS_SHOWN = 3
 
 
 class Writer(Protocol):
@@ -38,6 +40,7 @@ def describe(result: TestResult) -> list[str]:
         rows2 = [(t.type, t.count_diff) for t in result.types[:TYPES_SHOWN]]
         lines += [""] + tabulate(rows2, headers=["type", "new objects/run"],
                                  tablefmt="simple").splitlines()
+    lines += _owner_lines(result.owners)
     if result.garbage:
         lines.append("uncollectable (in gc.garbage): " + ", ".join(
             f"{g.count_diff} {g.type}" for g in result.garbage[:TYPES_SHOWN]))
@@ -48,6 +51,37 @@ def describe(result: TestResult) -> list[str]:
         lines.append(f"snapshots: leak-forensics diff {shlex.quote(result.snapshots['before'])} "
                      f"{shlex.quote(result.snapshots['after'])}")
     return lines
+
+
+def _owner_lines(owners: Sequence[dict[str, object]]) -> list[str]:
+    """Sampled objects under the holder where their leak begins, one block per holder."""
+    by_holder: dict[str, list[dict[str, object]]] = {}
+    for owner in owners:
+        by_holder.setdefault(str(owner.get("suspect") or owner["root"]), []).append(owner)
+    lines = []
+    for holder, held in list(by_holder.items())[:HOLDERS_SHOWN]:
+        lines.append(f"{'the leak begins at' if held[0].get('suspect') else 'held by'} "
+                     f"{holder}:")
+        for owner in held[:TYPES_SHOWN]:
+            path = str(owner["path"])
+            rest = "…" + path[len(holder):] if path.startswith(holder) else path
+            site = f", allocated at {owner['site']}" if owner.get("site") else ""
+            lines.append(f"  {owner['sampled']} of {owner['of']} sampled {owner['type']}"
+                         f"{site}: {rest}")
+    return lines
+
+
+def _shared_leaks(leaking: Sequence[TestResult]) -> list[str]:
+    """One line per place that more than one test leaks into."""
+    places: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for group in signatures.leak_groups(leaking):
+        tests = tuple(str(t) for t in group["tests"])  # type: ignore[union-attr]
+        if len(tests) > 1:
+            site = f" allocated at {group['site']}" if group["site"] else ""
+            places.setdefault((str(group["where"]), tests), []).append(f"{group['type']}{site}")
+    return [f"{len(tests)} tests leak into {where} ({', '.join(kinds)}): "
+            + ", ".join(t.rpartition("::")[2] for t in tests)
+            for (where, tests), kinds in places.items()]
 
 
 def failure_text(result: TestResult) -> str:
@@ -69,6 +103,11 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
         writer.write_line("")
         for line in tabulate(rows, headers=["leaking test", "size/run", "blocks/run",
                                             "top site"], tablefmt="simple").splitlines():
+            writer.write_line(line)
+        shared = _shared_leaks(leaking)
+        if shared:
+            writer.write_line("")
+        for line in shared:
             writer.write_line(line)
         for result in leaking:
             writer.write_line("")

@@ -1,0 +1,121 @@
+"""End to end: a leaking test's report names who holds the leak, and groups tests by it."""
+
+SUITE = {
+    "myapp/__init__.py": "",
+    "myapp/cache.py": """
+class Entry:
+    def __init__(self, key):
+        self.key = key
+        self.payload = [key] * 8
+
+_MEMO = {}
+
+def memoize(key):
+    _MEMO[key] = Entry(key)  # the allocation site of every Entry
+    return _MEMO[key]
+""",
+    "myapp/plugins.py": """
+class Registry:
+    hooks = []
+
+def register(name):
+    Registry.hooks.append({"name": name, "calls": [name]})
+""",
+    "myapp/workers.py": """
+import queue, threading
+
+class Job:
+    def __init__(self, n):
+        self.n = n
+        self.log = [n]
+
+_inbox = queue.Queue()
+_kept = []
+
+def _serve():
+    seen = []
+    while True:
+        item = _inbox.get()
+        seen.append(item)
+        item[1].set()
+
+def start():
+    threading.Thread(target=_serve, name="Worker-1", daemon=True).start()
+
+def submit(n):
+    done = threading.Event()
+    _inbox.put((Job(n), done))
+    done.wait()
+""",
+    "conftest.py": """
+import myapp.workers
+myapp.workers.start()
+""",
+    "test_app.py": """
+import itertools
+from myapp import cache, plugins, workers
+_n = itertools.count()
+
+def test_memo_a():
+    cache.memoize(f"a{next(_n)}")
+
+def test_memo_b():
+    cache.memoize(f"b{next(_n)}")
+
+def test_registry():
+    plugins.register(f"p{next(_n)}")
+
+def test_worker():
+    workers.submit(next(_n))
+
+def test_clean():
+    cache.Entry("x")
+""",
+}
+
+
+def test_owners_name_the_holder_and_signatures_group_tests(run_forensics, pytester):
+    for path, source in SUITE.items():
+        target = pytester.path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source)
+    result, data, verdicts = run_forensics()
+    assert result.ret == 0
+    assert verdicts["test_clean"]["verdict"] == "clean"
+
+    def owner(name, type_name):
+        entry = verdicts[name]
+        assert entry["verdict"] == "leak", entry
+        found = [o for o in entry["owners"] if o["type"] == type_name]
+        assert found, entry["owners"]
+        return found[0]
+
+    memo = owner("test_memo_a", "myapp.cache.Entry")
+    assert memo["root"] == "myapp.cache._MEMO"
+    assert memo["path"].startswith("myapp.cache._MEMO['a") and memo["path"].endswith("-> Entry")
+    assert memo["suspect"].startswith("myapp.cache._MEMO['a")  # _MEMO existed before
+    assert memo["site"] == "myapp/cache.py:10"
+    assert memo["sampled"] == memo["of"] == 3  # one per traced run, all held the same way
+
+    hook = owner("test_registry", "dict")
+    assert hook["root"] == "myapp.plugins.Registry.hooks"
+    assert hook["site"] == "myapp/plugins.py:6"
+
+    job = owner("test_worker", "myapp.workers.Job")
+    assert job["root"].startswith("thread Worker-1, frame _serve() at ")
+    assert job["root"].endswith("local 'seen'")
+    assert job["site"] == "myapp/workers.py:24"
+
+    # Two tests leak into the same place: one signature, one group.
+    memo_b = owner("test_memo_b", "myapp.cache.Entry")
+    assert memo_b["signature"] == memo["signature"] != hook["signature"]
+    groups = {g["signature"]: g for g in data["leak_groups"]}
+    assert [t.split("::")[-1] for t in groups[memo["signature"]]["tests"]] == [
+        "test_memo_a", "test_memo_b"]
+    assert memo["where"] == memo_b["where"] == "myapp.cache._MEMO[...]"
+    result.stdout.fnmatch_lines([
+        "2 tests leak into myapp.cache._MEMO[[]...[]] (*myapp.cache.Entry allocated at "
+        "myapp/cache.py:10*): test_memo_a, test_memo_b",
+        "*the leak begins at myapp.cache._MEMO[[]'a*'[]]:",
+        "*3 of 3 sampled myapp.cache.Entry, allocated at myapp/cache.py:10: … -> Entry",
+    ])
