@@ -26,6 +26,7 @@ test: $(BIN)/activate
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/snapshot_diff.py
+	$(BIN)/python benchmarks/owner_chains.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info examples/demo/leak-report.json

@@ -34,7 +34,8 @@ import textwrap
 import time
 from pathlib import Path
 
-CACHE = Path(__file__).parent / ".cache" / "snapshots"
+# Bump the revision when the snapshot files' layout changes, so stale caches are remade.
+CACHE = Path(__file__).parent / ".cache" / "snapshots-r2"
 TARGET = 1_200_000
 SHAPES = {  # name: (distinct call chains, longest chain, traceback limit)
     "wide": (400_000, 24, 25),
