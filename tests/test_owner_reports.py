@@ -119,3 +119,28 @@ def test_owners_name_the_holder_and_signatures_group_tests(run_forensics, pytest
         "*the leak begins at myapp.cache._MEMO[[]'a*'[]]:",
         "*3 of 3 sampled myapp.cache.Entry, allocated at myapp/cache.py:10: … -> Entry",
     ])
+
+
+def test_a_failing_owner_search_keeps_the_verdict(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+class Hostile:
+    def __init__(self):
+        self.kept = []
+    def __getattribute__(self, name):
+        if name == "__dict__":
+            raise RuntimeError("no introspection here")
+        return object.__getattribute__(self, name)
+
+HOLDER = Hostile()
+
+def test_it():
+    HOLDER.kept.append({"n": [1, 2, 3]})
+""")
+    result, _, verdicts = run_forensics()
+    assert result.ret == 0
+    entry = verdicts["test_it"]
+    assert entry["verdict"] == "leak", entry
+    assert entry["sites"]
+    assert any("owner chains not found: internal error: RuntimeError" in n
+               for n in entry["notes"]), entry["notes"]
+    result.stdout.fnmatch_lines(["*LeakForensicsWarning*owner chains not found*"])

@@ -217,8 +217,9 @@ def _edge(nodes: list[object], i: int, namespace: bool) -> tuple[str, str, int]:
         if key is not None:
             return f"[{_short(key)}]", "[...]", 1
         return " (a key)", " (a key)", 1
-    if isinstance(holder, (list, tuple)):
-        for index, value in enumerate(holder):
+    if isinstance(holder, (list, tuple)):  # by position, without calling a subclass's code
+        items = list.__iter__(holder) if isinstance(holder, list) else tuple.__iter__(holder)
+        for index, value in enumerate(items):
             if value is held:
                 return f"[{index}]", "[...]", 1
     if isinstance(holder, (set, frozenset)):
@@ -266,10 +267,10 @@ def _attributes(obj: object) -> dict[str, object]:
 def _key_of(mapping: object, value: object) -> object | None:
     if not isinstance(mapping, dict):
         return None
-    for key, held in mapping.items():
+    for key, held in dict.items(mapping):  # not a subclass's own items()
         if held is value:
             return key
-    for key in mapping:
+    for key in dict.keys(mapping):
         if key is value:
             return key
     return None

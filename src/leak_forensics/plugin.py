@@ -90,7 +90,7 @@ class LeakForensics:
             thread_timeout=settings.thread_timeout,
             hooks=lambda: config.hook.pytest_leak_forensics_cleanup(config=config),
             is_user_file=lambda filename: classifier.kind(filename) is Kind.USER)
-        self.probe = Probe(classifier, self.heap, self.cleanup)
+        self.probe = Probe(classifier, self.heap, self.cleanup, self._warn)
         self.relay = ReportRelay(config, self)
         self._overrides: dict[str, MarkerOverrides] = {}
         self._screening: pytest.Item | None = None

@@ -41,8 +41,10 @@ Affords = Callable[[float], bool]
 
 class Probe:
     def __init__(self, classifier: FrameClassifier, heap: HeapWindow,
-                 cleanup: CleanupPass) -> None:
+                 cleanup: CleanupPass, warn: Callable[[str], None] = print) -> None:
         self.classifier = classifier
+        #: Reports an internal error that the verdict survives (it also goes in its notes).
+        self.warn = warn
         self.heap = heap
         self.cleanup = cleanup
         self._screen = ZERO
@@ -52,7 +54,7 @@ class Probe:
         self._alive: list = []
         #: Encoded before/after snapshots of the last traced runs (--leak-forensics-save).
         self.saved: tuple[bytes, bytes] | None = None
-        self.sample: samples.Sample | None = None
+        self.sample: samples.Sample | str | None = None
 
     # -- stage 1: the test's own run ------------------------------------------------------
 
@@ -251,7 +253,7 @@ class Probe:
                                               "before" if index == 0 else "after"))
                 del traced
             if sample:
-                self.sample = self._sample(censuses)
+                self.sample = self._sample(censuses, nodeid)
         finally:
             if started:
                 tracemalloc.stop()
@@ -281,12 +283,28 @@ class Probe:
         result.sites = sites[: settings.top]
         result.size_per_run, result.count_per_run = size, count
         result.types = growth.recurring_types(censuses)[: settings.top]
-        if self.sample is not None:
-            sample, self.sample = self.sample, None
-            result.owners = sample.owners(self.heap)
+        sample, self.sample = self.sample, None
+        if isinstance(sample, samples.Sample):
+            try:
+                result.owners = sample.owners(self.heap)
+            except Exception as exc:
+                sample = self._owner_error(result.nodeid, exc)
+        if isinstance(sample, str):
+            result.notes.append(sample)
 
-    def _sample(self, censuses: list[dict[str, int] | None]) -> samples.Sample | None:
+    def _sample(self, censuses: list[dict[str, int] | None],
+                nodeid: str) -> samples.Sample | str | None:
+        """Leaked objects for the owner chains; a string says why there are none."""
         if self.heap.thawed:
             return None  # the test collected the whole heap: nothing tells new from old
         grown = [t.type for t in growth.recurring_types(censuses)[:samples.TYPES]]
-        return samples.Sample.take(self.heap.visible_objects(), grown, self.classifier)
+        try:
+            return samples.Sample.take(self.heap.visible_objects(), grown, self.classifier)
+        except Exception as exc:
+            return self._owner_error(nodeid, exc)
+
+    def _owner_error(self, nodeid: str, exc: Exception) -> str:
+        """Owners are the last step: a failure there costs them, not the verdict."""
+        message = f"owner chains not found: internal error: {type(exc).__name__}: {exc}"
+        self.warn(f"{nodeid}: {message}")
+        return message
