@@ -24,7 +24,7 @@ import sys
 import threading
 import types
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 #: Objects searched per sampled object before giving up on finding a named root.
@@ -43,6 +43,11 @@ class Chain:
     pattern: str  # the path with keys and indexes normalised, for grouping
     suspect_pattern: str | None
 
+    @property
+    def where(self) -> str:
+        """Where the leak goes, as tests that leak into the same place share it."""
+        return self.suspect_pattern or self.pattern
+
 
 def type_name(obj: object) -> str:
     """The qualified name the type census uses (objgraph's: module + ``__name__``;
@@ -58,6 +63,8 @@ class _Heap:
     """The reverse-reference index of every object the collector tracks, and the roots."""
 
     def __init__(self, ignore: list[object], display: Callable[[str], str]) -> None:
+        """``ignore``: containers of the caller's that hold what is searched for (this
+        list too)."""
         frame = sys._getframe()
         ignored = {id(o) for o in ignore} | {id(ignore)}
         while frame is not None:  # this analysis's own frames hold the samples
@@ -112,15 +119,14 @@ def _is_class_dict(cls: type, candidate: object) -> bool:
 
 
 def owner_chains(targets: Sequence[object], is_new: Callable[[object], bool],
-                 ignore: Iterable[object] = (),
                  display: Callable[[str], str] = str) -> list[Chain]:
     """The owner chain of each target, searched from the target towards the roots.
 
     ``is_new`` says whether an object was created by the leaking runs (for the suspect
-    edge). ``ignore`` lists the caller's containers that hold targets (they would
-    otherwise be the shortest "owners"). ``display`` shortens file names.
+    edge). ``display`` shortens file names. ``targets`` itself is no owner, nor are the
+    callers' frames.
     """
-    heap = _Heap([targets, *ignore], display)  # the list itself is ignored too: see _Heap
+    heap = _Heap([targets], display)
     try:
         return [_chain(heap, target, is_new) for target in targets]
     finally:

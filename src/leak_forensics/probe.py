@@ -41,7 +41,7 @@ Affords = Callable[[float], bool]
 
 class Probe:
     def __init__(self, classifier: FrameClassifier, heap: HeapWindow,
-                 cleanup: CleanupPass, warn: Callable[[str], None] = print) -> None:
+                 cleanup: CleanupPass, warn: Callable[[str], None]) -> None:
         self.classifier = classifier
         #: Reports an internal error that the verdict survives (it also goes in its notes).
         self.warn = warn
@@ -296,7 +296,8 @@ class Probe:
                 nodeid: str) -> samples.Sample | str | None:
         """Leaked objects for the owner chains; a string says why there are none."""
         if self.heap.thawed:
-            return None  # the test collected the whole heap: nothing tells new from old
+            return ("owner chains not searched: the test collects the whole heap itself "
+                    "(gc.collect), so what it created cannot be told from what was there")
         grown = [t.type for t in growth.recurring_types(censuses)[:samples.TYPES]]
         try:
             return samples.Sample.take(self.heap.visible_objects(), grown, self.classifier)

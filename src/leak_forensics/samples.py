@@ -34,7 +34,7 @@ class Sample:
              classifier: FrameClassifier) -> Sample | None:
         """``created``: what the collector sees since the runs began; ``types``: those that
         grew on every run, most first."""
-        wanted = {name: [] for name in types}  # type: dict[str, list[object]]
+        wanted: dict[str, list[object]] = {name: [] for name in types}
         # A dict that existed before (empty, or holding only atomic values) is tracked
         # only from its first container value on: it shows as created, though it has
         # no allocation traceback. Such dicts are the usual holders, so they count as old.

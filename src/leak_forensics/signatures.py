@@ -17,8 +17,7 @@ from .results import LEAK, TestResult
 
 
 def signature(chain: Chain, site: str | None) -> str:
-    where = chain.suspect_pattern or chain.pattern
-    text = "\0".join((chain.root, where, chain.type, site or ""))
+    text = "\0".join((chain.root, chain.where, chain.type, site or ""))
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
@@ -36,7 +35,7 @@ def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[d
         site = known.most_common(1)[0][0] if known else None
         entries.append({
             "type": first.type, "root": first.root, "path": first.path,
-            "suspect": first.suspect, "where": first.suspect_pattern or first.root,
+            "suspect": first.suspect, "where": first.where,
             "sampled": len(members), "of": sampled[first.type], "site": site,
             "signature": signature(first, site)})
     entries.sort(key=lambda e: (-int(e["sampled"]), str(e["type"])))  # type: ignore[call-overload]
