@@ -52,6 +52,18 @@ def test_module_global_with_readable_keys(app):
     assert chain.pattern == "myapp_cache._MEMO[...] -> Entry"
 
 
+def test_long_and_unprintable_keys_are_abbreviated(app):
+    class Opaque:
+        def __repr__(self):
+            raise RuntimeError("no repr")
+
+    first, second = Entry(1), Entry(2)
+    app.BY_TEXT = {"x" * 100: first}
+    app.BY_OBJECT = {Opaque(): second}
+    assert chain_of(first).path == f"myapp_cache.BY_TEXT['{'x' * 20}...] -> Entry"
+    assert chain_of(second).path == "myapp_cache.BY_OBJECT[<Opaque>] -> Entry"
+
+
 def test_instance_attributes_and_list_positions(app):
     class Service:
         def __init__(self):

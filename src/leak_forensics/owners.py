@@ -283,7 +283,12 @@ def _key_of(mapping: object, value: object) -> object | None:
 
 
 def _short(key: object) -> str:
-    text = repr(key)
+    """A dict key as code would write it, abbreviated; a key whose own ``__repr__`` fails
+    is shown by its type."""
+    try:
+        text = repr(key)
+    except Exception:
+        text = f"<{type(key).__name__}>"
     return text if len(text) <= _KEY_WIDTH else text[: _KEY_WIDTH - 3] + "..."
 
 
