@@ -127,7 +127,9 @@ def test_it():
     entry = verdicts["test_it"]
     assert entry["verdict"] == "leak"
     assert entry["resources"] and entry["resources"][0]["kind"] == "thread"
-    assert "poller" in entry["resources"][0]["detail"]
+    # Named, with its target and the line of the code under test that started it.
+    assert entry["resources"][0]["detail"] == (
+        "poller (Event.wait, daemon) started at test_mod.py:4, still alive")
 
 
 def test_leak_in_a_test_with_many_subtests_is_found(run_forensics, pytester):

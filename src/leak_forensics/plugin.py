@@ -18,6 +18,7 @@ from collections.abc import Generator
 import pytest
 
 from . import meter, options, report_json, report_terminal, snapshot_file
+from . import threads as thread_tools
 from .attribution import FrameClassifier, Kind
 from .budget import ConfirmBudget
 from .cleanup import CleanupPass
@@ -84,6 +85,7 @@ class LeakForensics:
         self.budget = ConfirmBudget(None if settings.screen_all else settings.budget)
         self.heap = HeapWindow()
         meter.warm_up_allocator()
+        thread_tools.record_starts()
         classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude)
         self.cleanup = CleanupPass(
             self.heap, skip=settings.skip_steps, opt_in=settings.opt_in_steps,
@@ -305,6 +307,7 @@ class LeakForensics:
 
     def pytest_unconfigure(self) -> None:
         self.heap.release()
+        thread_tools.record_starts(False)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:

@@ -170,7 +170,8 @@ class Probe:
             return self._unconfirmed(result)
 
         if "threads" in growing:
-            result.resources = [Resource("thread", thread_tools.describe(t)) for t in alive]
+            result.resources = [Resource("thread", thread_tools.describe(t, self._site))
+                                for t in alive]
         traced_runs = settings.repeat.measured * budget.TRACE_SLOWDOWN
         if settings.trace and growing - {"threads"} and not affords(traced_runs):
             result.notes.append("allocation sites not traced: tracing this test would exceed "
@@ -300,9 +301,18 @@ class Probe:
                     "(gc.collect), so what it created cannot be told from what was there")
         grown = [t.type for t in growth.recurring_types(censuses)[:samples.TYPES]]
         try:
-            return samples.Sample.take(self.heap.visible_objects(), grown, self.classifier)
+            return samples.Sample.take(self.heap.visible_objects(), grown, self.classifier,
+                                       self._site)
         except Exception as exc:
             return self._owner_error(nodeid, exc)
+
+    def _site(self, frames: tuple[tuple[str, int], ...]) -> str | None:
+        """The line a stack (innermost first) is charged to, as sites are."""
+        charged = self.classifier.charge(frames)
+        if charged is None:
+            return None
+        (filename, lineno), _ = charged
+        return f"{self.classifier.display(filename)}:{lineno}"
 
     def _owner_error(self, nodeid: str, exc: Exception) -> str:
         """Owners are the last step: a failure there costs them, not the verdict."""

@@ -9,7 +9,7 @@ traced.
 from __future__ import annotations
 
 import tracemalloc
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from . import owners, signatures
 from .attribution import FrameClassifier
@@ -30,10 +30,10 @@ class Sample:
         self.classifier = classifier
 
     @classmethod
-    def take(cls, created: list[object], types: Sequence[str],
-             classifier: FrameClassifier) -> Sample | None:
+    def take(cls, created: list[object], types: Sequence[str], classifier: FrameClassifier,
+             site_of: Callable[[tuple[tuple[str, int], ...]], str | None]) -> Sample | None:
         """``created``: what the collector sees since the runs began; ``types``: those that
-        grew on every run, most first."""
+        grew on every run, most first; ``site_of``: the line a traceback is charged to."""
         wanted: dict[str, list[object]] = {name: [] for name in types}
         # A dict that existed before (empty, or holding only atomic values) is tracked
         # only from its first container value on: it shows as created, though it has
@@ -47,12 +47,11 @@ class Sample:
             if bucket is None or len(bucket) >= PER_TYPE:
                 continue
             frames = owners.creation_traceback(obj)
-            charged = classifier.charge(frames) if frames else None
-            if frames and charged is None:
+            site = site_of(frames) if frames else None
+            if frames and site is None:
                 continue  # allocated by pytest, the standard library or this toolkit
             bucket.append(obj)
-            sites[id(obj)] = None if charged is None else (
-                f"{classifier.display(charged[0][0])}:{charged[0][1]}")
+            sites[id(obj)] = site
         picked = [obj for bucket in wanted.values() for obj in bucket]
         if not picked:
             return None

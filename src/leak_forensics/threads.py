@@ -7,8 +7,10 @@ pauses and a collection in between, up to a total budget.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 
@@ -40,8 +42,41 @@ def wait_for(baseline: frozenset[int], timeout: float,
     return alive
 
 
-def describe(thread: threading.Thread) -> str:
+Frames = tuple[tuple[str, int], ...]
+
+#: Where each live thread was started (innermost frame first), while recording is on.
+_started_at: weakref.WeakKeyDictionary[threading.Thread, Frames] = weakref.WeakKeyDictionary()
+_STACK_LIMIT = 32
+_original_start = threading.Thread.start
+
+
+def _recording_start(self: threading.Thread) -> None:
+    frames = []
+    frame = sys._getframe(1)
+    while frame is not None and len(frames) < _STACK_LIMIT:
+        frames.append((frame.f_code.co_filename, frame.f_lineno))
+        frame = frame.f_back
+    del frame
+    _started_at[self] = tuple(frames)
+    _original_start(self)
+
+
+def record_starts(on: bool = True) -> None:
+    """Remember where threads are started (a few microseconds per start), so a leaked
+    thread can be reported with the line that started it; off restores ``start``."""
+    threading.Thread.start = _recording_start if on else _original_start  # type: ignore[method-assign]
+    if not on:
+        _started_at.clear()
+
+
+def describe(thread: threading.Thread,
+             site: Callable[[Frames], str | None] = lambda frames: None) -> str:
+    """``Worker-1 (poll, daemon) started at app/workers.py:40, still alive``: ``site``
+    picks the line to show from the stack that started it."""
     target = getattr(thread, "_target", None)
     name = getattr(target, "__qualname__", None) or type(thread).__qualname__
     daemon = ", daemon" if thread.daemon else ""
-    return f"{thread.name} ({name}{daemon}) still alive"
+    frames = _started_at.get(thread)
+    where = site(frames) if frames else None
+    started = f" started at {where}," if where else ""
+    return f"{thread.name} ({name}{daemon}){started} still alive"
