@@ -173,3 +173,20 @@ def test_it():
     assert entry["verdict"] == "leak", entry
     assert "test_mod.Node" in [g["type"] for g in entry["garbage"]], entry["garbage"]
     result.stdout.fnmatch_lines(["*uncollectable (in gc.garbage): *test_mod.Node*"])
+
+
+def test_thread_started_inside_the_standard_library_names_the_users_line(run_forensics,
+                                                                        pytester):
+    pytester.makepyfile(test_mod="""
+from concurrent.futures import ThreadPoolExecutor
+_POOLS = []
+def test_it():
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetcher")
+    pool.submit(print, "hello").result()
+    _POOLS.append(pool)  # never shut down: its idle worker thread stays
+""")
+    _, _, verdicts = run_forensics("--leak-forensics-thread-timeout=0.2")
+    entry = verdicts["test_it"]
+    assert entry["verdict"] == "leak", entry
+    threads = [r["detail"] for r in entry["resources"] if r["kind"] == "thread"]
+    assert threads and all("started at test_mod.py:5," in d for d in threads), threads

@@ -85,8 +85,8 @@ class LeakForensics:
         self.budget = ConfirmBudget(None if settings.screen_all else settings.budget)
         self.heap = HeapWindow()
         meter.warm_up_allocator()
-        thread_tools.record_starts()
         classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude)
+        thread_tools.record_starts(lambda filename: classifier.kind(filename) is Kind.HARNESS)
         self.cleanup = CleanupPass(
             self.heap, skip=settings.skip_steps, opt_in=settings.opt_in_steps,
             thread_timeout=settings.thread_timeout,
@@ -307,7 +307,7 @@ class LeakForensics:
 
     def pytest_unconfigure(self) -> None:
         self.heap.release()
-        thread_tools.record_starts(False)
+        thread_tools.record_starts(None)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:

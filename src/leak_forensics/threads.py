@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import threading
 import time
-import weakref
 from collections.abc import Callable
 
 
@@ -44,29 +43,37 @@ def wait_for(baseline: frozenset[int], timeout: float,
 
 Frames = tuple[tuple[str, int], ...]
 
-#: Where each live thread was started (innermost frame first), while recording is on.
-_started_at: weakref.WeakKeyDictionary[threading.Thread, Frames] = weakref.WeakKeyDictionary()
 _STACK_LIMIT = 32
 _original_start = threading.Thread.start
+#: Set on each thread started while recording: its starting stack, innermost frame first.
+#: Kept on the thread itself, so it goes when the thread object goes.
+_STARTED_AT = "_leak_forensics_started_at"
 
 
-def _recording_start(self: threading.Thread) -> None:
-    frames = []
-    frame = sys._getframe(1)
-    while frame is not None and len(frames) < _STACK_LIMIT:
-        frames.append((frame.f_code.co_filename, frame.f_lineno))
-        frame = frame.f_back
-    del frame
-    _started_at[self] = tuple(frames)
-    _original_start(self)
-
-
-def record_starts(on: bool = True) -> None:
+def record_starts(harness: Callable[[str], bool] | None = lambda filename: False) -> None:
     """Remember where threads are started (a few microseconds per start), so a leaked
-    thread can be reported with the line that started it; off restores ``start``."""
-    threading.Thread.start = _recording_start if on else _original_start  # type: ignore[method-assign]
-    if not on:
-        _started_at.clear()
+    thread can be reported with the line that started it; None restores ``start``.
+
+    The walk stops at the first frame of the test harness (``harness(filename)``): each
+    frame read becomes a frame object that lives as long as the frame runs, and
+    pytest's outer frames outlive the test, so reading them would show as memory the
+    test kept.
+    """
+    if harness is None:
+        threading.Thread.start = _original_start  # type: ignore[method-assign]
+        return
+
+    def start(self: threading.Thread) -> None:
+        frames = []
+        frame = sys._getframe(1)
+        while frame is not None and len(frames) < _STACK_LIMIT:
+            filename = frame.f_code.co_filename
+            frames.append((filename, frame.f_lineno))
+            frame = None if harness(filename) else frame.f_back
+        setattr(self, _STARTED_AT, tuple(frames))
+        _original_start(self)
+
+    threading.Thread.start = start  # type: ignore[method-assign]
 
 
 def describe(thread: threading.Thread,
@@ -76,7 +83,7 @@ def describe(thread: threading.Thread,
     target = getattr(thread, "_target", None)
     name = getattr(target, "__qualname__", None) or type(thread).__qualname__
     daemon = ", daemon" if thread.daemon else ""
-    frames = _started_at.get(thread)
+    frames: Frames | None = getattr(thread, _STARTED_AT, None)
     where = site(frames) if frames else None
     started = f" started at {where}," if where else ""
     return f"{thread.name} ({name}{daemon}){started} still alive"
