@@ -186,3 +186,82 @@ def test_budget_none_confirms_every_suspect(run_forensics, pytester):
     _, data, verdicts = run_forensics("--leak-forensics-budget=none")
     assert verdicts["test_slow_leak"]["verdict"] == "leak"
     assert data["settings"]["budget"] is None
+
+
+ALLOWED_SUITE = """
+import itertools
+_n = itertools.count()
+_METRICS = []
+_OTHER = []
+
+class Sample:
+    def __init__(self, n):
+        self.values = [n] * 4
+
+def test_accepted():
+    _METRICS.append(Sample(next(_n)))
+
+def test_not_accepted():
+    _OTHER.append([next(_n)] * 4)
+"""
+
+
+def test_allowlisted_leaks_are_known_not_counted_and_never_fail(run_forensics, pytester):
+    pytester.makepyfile(test_mod=ALLOWED_SUITE)
+    pytester.makeini("[pytest]\nleak_forensics_allow =\n    root:test_mod._METRICS*\n")
+    result, data, verdicts = run_forensics("--leak-forensics-fail")
+    assert verdicts["test_accepted"]["verdict"] == "known-leak", verdicts["test_accepted"]
+    assert verdicts["test_accepted"]["known"] == {
+        "rule": "root:test_mod._METRICS*", "source": "allowlist", "reason": ""}
+    assert verdicts["test_not_accepted"]["verdict"] == "leak"
+    assert data["summary"]["leak"] == 1 and data["summary"]["known_leak"] == 1
+    result.assert_outcomes(passed=1, failed=1)  # only the leak that is not accepted fails
+    result.stdout.fnmatch_lines([
+        "known leaks (allowed, or of a library; not counted):",
+        "*test_mod.py::test_accepted: * per run at test_mod.py:*, allowlist rule "
+        "root:test_mod._METRICS*",
+    ])
+
+
+def test_an_allowlist_by_site_must_cover_every_site(run_forensics, pytester):
+    pytester.makepyfile(test_mod=ALLOWED_SUITE)
+    # Sample's list is allocated at line 8, the Sample itself at line 11: one site only.
+    _, _, verdicts = run_forensics("--leak-forensics-allow=site:test_mod.py:8")
+    assert verdicts["test_accepted"]["verdict"] == "leak"
+    _, _, verdicts = run_forensics("--leak-forensics-allow=site:test_mod.py:8",
+                                   "--leak-forensics-allow=site:test_mod.py:11")
+    assert verdicts["test_accepted"]["verdict"] == "known-leak"
+
+
+def test_a_malformed_allowlist_entry_is_one_clear_error(pytester):
+    pytester.makepyfile(test_mod="def test_it():\n    pass\n")
+    result = pytester.runpytest_subprocess("--leak-forensics", "--leak-forensics-allow=cache",
+                                           "-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*leak allowlist entry 'cache' must look like KIND:GLOB*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_a_known_library_leak_is_reported_apart(run_forensics, pytester):
+    # SQLAlchemy keeps each new statement in its engine's cache (up to 500): its
+    # users cannot fix that, so a built-in rule names it instead of failing them.
+    pytester.makepyfile(test_mod="""
+import itertools
+from sqlalchemy import create_engine, text
+ENGINE = create_engine("sqlite://")
+_n = itertools.count()
+
+def test_query():
+    n = next(_n)
+    with ENGINE.connect() as conn:
+        assert conn.execute(text(f"select {n}")).scalar() == n
+""")
+    result, _, verdicts = run_forensics("--leak-forensics-fail")
+    entry = verdicts["test_query"]
+    assert entry["verdict"] == "known-leak", entry
+    assert entry["known"]["source"] == "built-in"
+    assert entry["known"]["rule"] == "root:*._compiled_cache*"
+    assert all(o["root"] == "test_mod.ENGINE" for o in entry["owners"]), entry["owners"]
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*test_query: * per run at test_mod.py:*, built-in rule "
+                                 "root:*._compiled_cache* — SQLAlchemy's per-engine*"])

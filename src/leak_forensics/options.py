@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import known_leaks
 from .settings import (
     CLEANUP_STEPS,
     ConfigError,
@@ -59,10 +60,17 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-cleanup-skip", "leak_forensics_cleanup_skip", "list", [],
      f"cleanup steps to switch off: {' '.join(CLEANUP_STEPS)}; "
      "'stdlib-unsafe' switches on the state-resetting stdlib steps"),
+    ("-allow", "leak_forensics_allow", "list", [],
+     "a leak the project accepts, KIND:GLOB with KIND site (file:line), type, root (owner "
+     "chain) or resource (repeatable): reported apart as known, never failing"),
     ("-thread-timeout", "leak_forensics_thread_timeout", "value",
      str(_DEFAULTS.thread_timeout),
      "seconds to wait for threads a test started before calling them leaked"),
 ]
+
+
+_METAVARS = {"leak_forensics_include": "GLOB", "leak_forensics_exclude": "GLOB",
+             "leak_forensics_allow": "KIND:GLOB"}
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -73,7 +81,7 @@ def add_options(parser: pytest.Parser) -> None:
             group.addoption(flag, action="store_true", default=None, dest=ini, help=help_text)
         elif kind == "list":
             group.addoption(flag, action="append", default=None, dest=ini,
-                            metavar="GLOB" if "clude" in ini else "STEP", help=help_text)
+                            metavar=_METAVARS.get(ini, "STEP"), help=help_text)
         else:
             group.addoption(flag, action="store", default=None, dest=ini, help=help_text)
         parser.addini(ini, help=help_text, type="linelist" if kind == "list" else "string",
@@ -117,6 +125,8 @@ def resolve(config: pytest.Config) -> Settings:
         budget=parse_budget("--leak-forensics-budget", _value(config, "leak_forensics_budget")),
         save_dir=save_dir,
         save_all=save_all,
+        allow=tuple(known_leaks.parse_rule(text)
+                    for text in _value(config, "leak_forensics_allow") or () if text.strip()),
     )
 
 

@@ -23,13 +23,13 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 
-from . import budget, growth, meter, samples
+from . import budget, growth, known_leaks, meter, samples
 from . import threads as thread_tools
 from .attribution import FrameClassifier
 from .cleanup import CleanupPass
 from .heap import HeapWindow
 from .meter import METRICS, ZERO, Reading
-from .results import CLEAN, INCONCLUSIVE, LEAK, UNCONFIRMED, Resource, TestResult
+from .results import CLEAN, INCONCLUSIVE, KNOWN, LEAK, UNCONFIRMED, Resource, TestResult
 from .settings import Settings
 
 RunOnce = Callable[[], str]
@@ -188,6 +188,9 @@ class Probe:
             result.notes.append("allocation sites not traced for this test")
         result.verdict = LEAK
         result.fail = settings.fail
+        rule = known_leaks.match(result, (*settings.allow, *known_leaks.BUILT_IN))
+        if rule is not None:
+            result.verdict, result.fail, result.known = KNOWN, False, rule.to_json()
         return result
 
     def _unconfirmed(self, result: TestResult) -> TestResult:

@@ -36,6 +36,7 @@ def document(results: Sequence[TestResult], settings: Settings,
         "summary": {
             "tests": len(results),
             "leak": sum(r.verdict == "leak" for r in results),
+            "known_leak": sum(r.verdict == "known-leak" for r in results),
             "suspects": suspects,
         },
         "notes": list(notes),

@@ -10,7 +10,7 @@ from typing import Protocol
 from tabulate import tabulate
 
 from . import signatures
-from .results import LEAK, TestResult
+from .results import KNOWN, LEAK, TestResult
 from .units import size_text
 
 SITES_SHOWN = 5
@@ -115,7 +115,17 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
             writer.write_line(lines[0], yellow=True, bold=True)
             for line in lines[1:]:
                 writer.write_line("  " + line if line else "")
-    others = [r for r in results if r.verdict not in (LEAK, "clean", "skipped")]
+    known = [r for r in results if r.verdict == KNOWN]
+    if known:
+        writer.write_line("")
+        writer.write_line("known leaks (allowed, or of a library; not counted):")
+        for r in known:
+            reason = f" — {r.known['reason']}" if r.known.get("reason") else ""
+            where = f" at {r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else ""
+            writer.write_line(f"  {r.nodeid}: {size_text(r.size_per_run)} per run{where}, "
+                              f"{r.known.get('source', 'allowlist')} rule "
+                              f"{r.known.get('rule')}{reason}")
+    others = [r for r in results if r.verdict not in (LEAK, KNOWN, "clean", "skipped")]
     if others:
         writer.write_line("")
         for r in others:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 LEAK = "leak"
+#: A leak an allowlist rule or a built-in known library leak covers: not counted.
+KNOWN = "known-leak"
 CLEAN = "clean"
 INCONCLUSIVE = "inconclusive"
 #: A suspect the confirmation budget could not afford to repeat.
@@ -69,6 +71,8 @@ class TestResult:
     fail: bool = False
     #: Saved snapshot files: {"before": path, "after": path} (``--leak-forensics-save``).
     snapshots: dict[str, str] = field(default_factory=dict)
+    #: For a known leak: the rule that covers it ({"rule", "source", "reason"}).
+    known: dict[str, str] = field(default_factory=dict)
 
     __test__ = False  # not a pytest test class
 
@@ -89,6 +93,7 @@ class TestResult:
             "garbage": [g.to_json() for g in self.garbage],
             "notes": list(self.notes),
             "snapshots": dict(self.snapshots),
+            "known": dict(self.known),
         }
 
     @classmethod
@@ -110,4 +115,6 @@ class TestResult:
             notes=list(data.get("notes", [])),  # type: ignore[arg-type]
             snapshots={str(k): str(v) for k, v in
                        dict(data.get("snapshots", {})).items()},  # type: ignore[arg-type]
+            known={str(k): str(v) for k, v in
+                   dict(data.get("known", {})).items()},  # type: ignore[arg-type]
         )

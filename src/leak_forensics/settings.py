@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .known_leaks import Rule
 
 #: Cleanup steps a project can switch off by name (``leak_forensics_cleanup_skip``).
 CLEANUP_STEPS = ("user", "threads", "sqlalchemy", "stdlib", "bounded-caches", "gc")
@@ -60,6 +64,8 @@ class Settings:
     save_all: bool = False
     #: Search who holds sampled leaked objects (one pass over the heap per leaking test).
     owners: bool = True
+    #: Leaks the project accepts (``known_leaks.Rule``): reported apart, never failing.
+    allow: tuple[Rule, ...] = ()
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
