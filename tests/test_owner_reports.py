@@ -144,3 +144,34 @@ def test_it():
     assert any("owner chains not found: internal error: RuntimeError" in n
                for n in entry["notes"]), entry["notes"]
     result.stdout.fnmatch_lines(["*LeakForensicsWarning*owner chains not found*"])
+
+
+def test_closure_and_held_outside_python_roots(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+import atexit, ctypes, itertools
+_n = itertools.count()
+
+class Job:
+    def __init__(self, n):
+        self.n = [n]
+
+def test_callback():
+    jobs = [Job(next(_n))]
+    def flush():
+        return jobs
+    atexit.register(flush)  # atexit keeps its callbacks in C
+
+def test_refcount():
+    job = Job(next(_n))
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(job))  # a reference nothing can see
+""")
+    _, _, verdicts = run_forensics()
+    for name, root in (("test_callback", "test_mod.test_callback.<locals>.flush"),
+                       ("test_refcount", "held outside Python")):
+        entry = verdicts[name]
+        assert entry["verdict"] == "leak", entry
+        jobs = [o for o in entry["owners"] if o["type"] == "test_mod.Job"]
+        assert jobs and jobs[0]["root"] == root, entry["owners"]
+    callback = [o for o in verdicts["test_callback"]["owners"] if o["type"] == "test_mod.Job"]
+    assert callback[0]["path"].startswith(
+        "test_mod.test_callback.<locals>.flush closure 'jobs'[0] -> Job"), callback
