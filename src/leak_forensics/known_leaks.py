@@ -38,7 +38,7 @@ def parse_rule(text: str) -> Rule:
     kind, _, pattern = text.strip().partition(":")
     if kind not in KINDS or not pattern.strip():
         raise ConfigError(f"leak allowlist entry {text.strip()!r} must look like KIND:GLOB "
-                        f"with KIND one of {', '.join(KINDS)} (e.g. root:myapp.metrics.*)")
+                          f"with KIND one of {', '.join(KINDS)} (e.g. root:myapp.metrics.*)")
     return Rule(kind, pattern.strip())
 
 
