@@ -175,3 +175,16 @@ def test_refcount():
     callback = [o for o in verdicts["test_callback"]["owners"] if o["type"] == "test_mod.Job"]
     assert callback[0]["path"].startswith(
         "test_mod.test_callback.<locals>.flush closure 'jobs'[0] -> Job"), callback
+
+
+def test_owner_search_can_be_switched_off(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+_KEPT = []
+def test_it():
+    _KEPT.append({"n": [1]})
+""")
+    _, _, verdicts = run_forensics("--leak-forensics-owners=false")
+    assert verdicts["test_it"]["verdict"] == "leak"
+    assert verdicts["test_it"]["owners"] == []
+    _, _, verdicts = run_forensics()
+    assert verdicts["test_it"]["owners"][0]["root"] == "test_mod._KEPT"

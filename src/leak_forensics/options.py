@@ -60,6 +60,9 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-cleanup-skip", "leak_forensics_cleanup_skip", "list", [],
      f"cleanup steps to switch off: {' '.join(CLEANUP_STEPS)}; "
      "'stdlib-unsafe' switches on the state-resetting stdlib steps"),
+    ("-owners", "leak_forensics_owners", "value", "true",
+     "search who holds a leaking test's objects (one pass over the heap per leaking test; "
+     "false to skip)"),
     ("-allow", "leak_forensics_allow", "list", [],
      "a leak the project accepts, KIND:GLOB with KIND site (file:line), type, root (owner "
      "chain) or resource (repeatable): reported apart as known, never failing"),
@@ -125,6 +128,7 @@ def resolve(config: pytest.Config) -> Settings:
         budget=parse_budget("--leak-forensics-budget", _value(config, "leak_forensics_budget")),
         save_dir=save_dir,
         save_all=save_all,
+        owners=parse_bool("--leak-forensics-owners", _value(config, "leak_forensics_owners")),
         allow=tuple(known_leaks.parse_rule(text)
                     for text in _value(config, "leak_forensics_allow") or () if text.strip()),
     )
