@@ -55,6 +55,12 @@ def test_diff_of_api_snapshots_names_the_line_and_the_type(tmp_path):
              for s in data["sites"]}
     assert grown[("cache.py", 4)] >= 200
     assert {t["type"]: t["count_diff"] for t in data["types"]}["cache.Entry"] == 200
+    # What the first take_snapshot imports (platform, hashlib, ...) is not growth the
+    # program made: it must not show between the two snapshots (it was ~28 KB).
+    by_file = json.loads(run_cli("diff", before, after, "--json", "--key", "filename",
+                                 "--limit", "0").stdout)["sites"]
+    imports = sum(s["size_diff"] for s in by_file if "importlib" in s["frames"][0]["filename"])
+    assert imports < 4096, by_file
 
 
 def test_fail_over_and_filters(tmp_path):

@@ -296,7 +296,12 @@ def take_snapshot(*, census: bool = True, test: str | None = None,
     if not tracemalloc.is_tracing():
         raise RuntimeError("tracemalloc is not tracing; call tracemalloc.start(25) (or set "
                            "PYTHONTRACEMALLOC=25) before the code you want to measure")
-    from . import growth
+    # What building a snapshot imports on first use is imported first: done after the
+    # traces are taken, those imports would show as growth in the caller's next snapshot.
+    import hashlib  # noqa: F401
+    import platform  # noqa: F401
+
+    from . import growth, snapshot_file  # noqa: F401
     from .attribution import is_own_file
     traced = tracemalloc.take_snapshot()
     types = growth.census(gc.get_objects()) if census else None
