@@ -38,14 +38,20 @@ def _dir(path: str) -> str:
     return os.path.join(os.path.normcase(os.path.realpath(path)), "")
 
 
-def _package_dirs(names: Iterable[str]) -> list[str]:
-    dirs = []
+def _package_paths(names: Iterable[str]) -> list[str]:
+    """Path prefixes of imported packages: a package's directory, or a single-file
+    module's own file (its directory is site-packages, every library's)."""
+    paths = []
     for name in names:
         module = sys.modules.get(name)
         file = getattr(module, "__file__", None)
-        if file:
-            dirs.append(_dir(os.path.dirname(file)))
-    return dirs
+        if not file:
+            continue
+        if os.path.splitext(os.path.basename(file))[0] == "__init__":
+            paths.append(_dir(os.path.dirname(file)))
+        else:
+            paths.append(os.path.normcase(os.path.realpath(file)))
+    return paths
 
 
 def _library_dirs() -> list[str]:
@@ -66,11 +72,16 @@ def _stdlib_dirs() -> list[str]:
 
 class FrameClassifier:
     def __init__(self, rootdir: str, include: Iterable[str] = (),
-                 exclude: Iterable[str] = ()) -> None:
+                 exclude: Iterable[str] = (), plugins: Iterable[str] = ()) -> None:
+        """``plugins``: names of modules pytest loaded as plugins. Those outside the
+        rootdir (hypothesis', pytest-cov's, ...) run as part of the test harness, so
+        their whole top-level package counts as harness; conftest files stay yours."""
         self.rootdir = _dir(rootdir)
         self.include = tuple(include)
         self.exclude = tuple(exclude)
-        self._harness = _package_dirs(_HARNESS_PACKAGES)
+        self._harness = _package_paths(_HARNESS_PACKAGES)
+        self._harness += [p for p in _package_paths({n.partition(".")[0] for n in plugins})
+                          if not p.startswith(self.rootdir) and p not in self._harness]
         self._libraries = _library_dirs()
         self._stdlib = _stdlib_dirs()
         self._cache: dict[str, Kind] = {}
@@ -134,14 +145,15 @@ class FrameClassifier:
     def is_own(self, frames: tuple[Frame, ...]) -> bool:
         """True for this toolkit's own allocations (snapshots, census), never reported.
 
-        Decided by the innermost frame outside the standard library and the harness
-        (objgraph, which the census calls, counts as harness): repetitions run the test
-        from our code, so our frames sit at the bottom of every traceback.
+        Decided by whichever comes first from the innermost frame: one of ours, or one of
+        the code under test. Repetitions run the test from our code, so our frames sit at
+        the bottom of every traceback; what the libraries we call allocate (psutil,
+        objgraph, zlib) has ours above it and no user frame in between.
         """
         for filename, _ in frames:
             if is_own_file(filename):
                 return True
-            if self.kind(filename) not in (Kind.STDLIB, Kind.HARNESS):
+            if self.kind(filename) is Kind.USER:
                 return False
         return False
 
