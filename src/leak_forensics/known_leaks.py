@@ -49,6 +49,9 @@ BUILT_IN: tuple[Rule, ...] = (
          "keeps each new statement it compiles until it is full", "built-in"),
     Rule("root", "gettext._translations*",
          "gettext keeps every translation file it has opened", "built-in"),
+    Rule("root", "*.dbapi_connection -> list*",
+         "sqlite3 connections keep a weak reference to each cursor and drop the dead ones "
+         "only every 200 cursors", "built-in"),
 )
 
 

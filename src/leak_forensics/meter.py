@@ -55,17 +55,19 @@ class Reading:
     blocks: int
     malloc: int
     threads: int = 0
+    #: Other resources left open: file descriptors, processes, tasks, connections.
+    handles: int = 0
 
     def __sub__(self, other: Reading) -> Reading:
         return Reading(self.blocks - other.blocks, self.malloc - other.malloc,
-                       self.threads - other.threads)
+                       self.threads - other.threads, self.handles - other.handles)
 
     def __add__(self, other: Reading) -> Reading:
         return Reading(self.blocks + other.blocks, self.malloc + other.malloc,
-                       self.threads + other.threads)
+                       self.threads + other.threads, self.handles + other.handles)
 
 
-ZERO = Reading(0, 0, 0)
+ZERO = Reading(0, 0, 0, 0)
 
 #: glibc counts chunks parked in its per-thread caches (up to 7 per size class below
 #: 1 KiB) as in use, creates an arena the first time threads contend, and pymalloc grows
@@ -74,7 +76,9 @@ ZERO = Reading(0, 0, 0)
 #: for the repetitions alike; a smaller leak made of Python objects still shows in blocks.
 MALLOC_NOISE = 4096
 
-METRICS = ("blocks", "malloc", "threads")
+METRICS = ("blocks", "malloc", "threads", "handles")
+#: The metrics that are resources, not memory: their growth needs no tracing to explain.
+RESOURCE_METRICS = frozenset({"threads", "handles"})
 
 
 def grew(delta: Reading, metric: str) -> bool:

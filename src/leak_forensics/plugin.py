@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+import types
 import warnings
 from collections.abc import Generator
 
 import pytest
 
-from . import meter, options, report_json, report_terminal, snapshot_file
+from . import meter, options, report_json, report_terminal, resources, snapshot_file
 from . import threads as thread_tools
 from .attribution import FrameClassifier, Kind
 from .budget import ConfirmBudget
@@ -85,14 +86,17 @@ class LeakForensics:
         self.budget = ConfirmBudget(None if settings.screen_all else settings.budget)
         self.heap = HeapWindow()
         meter.warm_up_allocator()
-        classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude)
-        thread_tools.record_starts(lambda filename: classifier.kind(filename) is Kind.HARNESS)
+        plugins = [getattr(p, "__name__", "") for p in config.pluginmanager.get_plugins()
+                   if isinstance(p, types.ModuleType)]
+        classifier = FrameClassifier(str(config.rootpath), settings.include, settings.exclude,
+                                     plugins)
         self.cleanup = CleanupPass(
             self.heap, skip=settings.skip_steps, opt_in=settings.opt_in_steps,
             thread_timeout=settings.thread_timeout,
             hooks=lambda: config.hook.pytest_leak_forensics_cleanup(config=config),
             is_user_file=lambda filename: classifier.kind(filename) is Kind.USER)
         self.probe = Probe(classifier, self.heap, self.cleanup, self._warn)
+        thread_tools.record_starts(self.probe.stack)
         self.relay = ReportRelay(config, self)
         self._overrides: dict[str, MarkerOverrides] = {}
         self._screening: pytest.Item | None = None
@@ -308,6 +312,7 @@ class LeakForensics:
     def pytest_unconfigure(self) -> None:
         self.heap.release()
         thread_tools.record_starts(None)
+        resources.track_connections(None)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:

@@ -23,16 +23,19 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 
-from . import budget, growth, known_leaks, meter, samples
+from . import budget, growth, known_leaks, meter, resources, samples, stacks
 from . import threads as thread_tools
-from .attribution import FrameClassifier
+from .attribution import FrameClassifier, Kind
 from .cleanup import CleanupPass
 from .heap import HeapWindow
-from .meter import METRICS, ZERO, Reading
+from .meter import METRICS, RESOURCE_METRICS, ZERO, Reading
 from .results import CLEAN, INCONCLUSIVE, KNOWN, LEAK, UNCONFIRMED, Resource, TestResult
 from .settings import Settings
 
 RunOnce = Callable[[], str]
+#: What a repetition left running: threads, and other resources.
+Leftovers = tuple[list, list[resources.Left]]
+_COROUTINE_ORIGIN_DEPTH = 32
 #: Asked before each repetition whether its cost (one run times ``slowdown``) fits the
 #: confirmation budget.
 Affords = Callable[[float], bool]
@@ -52,6 +55,10 @@ class Probe:
         self._span_open = False
         self._thread_base: frozenset[int] = frozenset()
         self._alive: list = []
+        self._handle_base = resources.baseline()
+        self._left: list[resources.Left] = []
+        #: Reads the caller's stack up to the test harness (thread starts, check-outs).
+        self.stack = stacks.make_reader(lambda filename: classifier.kind(filename) is Kind.HARNESS)
         #: Encoded before/after snapshots of the last traced runs (--leak-forensics-save).
         self.saved: tuple[bytes, bytes] | None = None
         self.sample: samples.Sample | str | None = None
@@ -60,10 +67,13 @@ class Probe:
 
     def begin(self) -> None:
         self.heap.start()
+        resources.track_connections(self.stack)  # once SQLAlchemy is imported
         self._thread_base = thread_tools.snapshot()
+        self._handle_base = resources.baseline()
         self._screen = ZERO
         self._span_open = False
         self._alive = []
+        self._left = []
 
     # A full collection empties CPython's free lists; anything freed after it (even a
     # cleanup step's locals) sits on a free list as an allocated block until the next
@@ -105,20 +115,21 @@ class Probe:
         repetitions, which clean up before every run, settle it.
         """
         self._screen = self._screen - discount
-        if not thread_tools.started_since(self._thread_base):
-            return  # the last span ended with a collection: nothing left to wait for
-        self.open_span()
-        self._alive = self.cleanup.run(self._thread_base, caches=False)
-        self.close_span()
+        if thread_tools.started_since(self._thread_base):
+            self.open_span()
+            self._alive = self.cleanup.run(self._thread_base, caches=False)
+            self.close_span()
+        self._left = resources.settle(self._handle_base, self.heap.collect)
 
     def screened(self) -> Reading:
-        return Reading(self._screen.blocks, self._screen.malloc, len(self._alive))
+        return Reading(self._screen.blocks, self._screen.malloc, len(self._alive),
+                       len(self._left))
 
     def is_suspect(self) -> bool:
         """Did the run keep anything? pytest's own per-run state is settled beforehand,
         so a clean test's screen is exactly zero blocks."""
         screen = self.screened()
-        return (screen.blocks > 0 or screen.threads > 0
+        return (screen.blocks > 0 or screen.threads > 0 or screen.handles > 0
                 or screen.malloc > meter.MALLOC_NOISE)
 
     def end(self) -> None:
@@ -134,29 +145,33 @@ class Probe:
         # inside the measured run.
         outcomes: Counter[str] = Counter(passed=0, failed=0, skipped=0)
 
-        def run() -> list:
-            """One repetition and the cleanup after it; returns threads it left alive."""
-            base = thread_tools.snapshot()
+        def run() -> Leftovers:
+            """One repetition and the cleanup after it; returns what it left running."""
+            threads, handles = thread_tools.snapshot(), resources.baseline()
             outcomes[run_once()] += 1
             result.runs += 1
-            return self.cleanup.run(base)
+            alive = self.cleanup.run(threads)
+            return alive, resources.settle(handles, self.heap.collect)
 
         self.cleanup.run(thread_tools.snapshot())
         self.saved = None
         garbage_before = len(gc.garbage)
+        # Coroutines made by the repetitions remember where (for a task left pending).
+        origins = resources.track_coroutine_origins(_COROUTINE_ORIGIN_DEPTH)
         try:
             return self._repeat(result, run, outcomes, settings, extra_warmups, affords)
         finally:
+            resources.track_coroutine_origins(origins)
             result.garbage = growth.garbage_types(gc.garbage[garbage_before:])
 
-    def _repeat(self, result: TestResult, run: Callable[[], list], outcomes: Counter[str],
+    def _repeat(self, result: TestResult, run: Callable[[], Leftovers], outcomes: Counter[str],
                 settings: Settings, extra_warmups: int, affords: Affords) -> TestResult:
         for _ in range(settings.repeat.warmups - 1 + extra_warmups):
             if not affords(1.0):
                 return self._unconfirmed(result)
             run()
 
-        deltas, growing, alive = self._confirm(run, settings.repeat.measured, affords)
+        deltas, growing, (alive, left) = self._confirm(run, settings.repeat.measured, affords)
         result.deltas = {m: [getattr(d, m) for d in deltas] for m in METRICS}
         seen = {o: n for o, n in outcomes.items() if n}
         if len(seen) > 1:
@@ -172,11 +187,14 @@ class Probe:
         if "threads" in growing:
             result.resources = [Resource("thread", thread_tools.describe(t, self._site))
                                 for t in alive]
+        if "handles" in growing:
+            result.resources += [Resource(h.kind, h.describe(self._site)) for h in left]
+        memory = growing - RESOURCE_METRICS
         traced_runs = settings.repeat.measured * budget.TRACE_SLOWDOWN
-        if settings.trace and growing - {"threads"} and not affords(traced_runs):
+        if settings.trace and memory and not affords(traced_runs):
             result.notes.append("allocation sites not traced: tracing this test would exceed "
                                 "the confirmation budget (--leak-forensics-budget)")
-        elif settings.trace and growing - {"threads"}:
+        elif settings.trace and memory:
             self._pinpoint(run, settings, result)
             if not (result.sites or result.types or result.resources):
                 result.verdict = INCONCLUSIVE
@@ -184,7 +202,7 @@ class Probe:
                     "memory grew on every untraced repetition but no allocation site or "
                     "type grew on every traced one (allocations outside Python's allocator?)")
                 return result
-        elif growing - {"threads"}:
+        elif memory:
             result.notes.append("allocation sites not traced for this test")
         result.verdict = LEAK
         result.fail = settings.fail
@@ -202,26 +220,26 @@ class Probe:
             "(--leak-forensics-budget=none confirms every suspect)")
         return result
 
-    def _confirm(self, run: Callable[[], list], measured: int, affords: Affords
-                 ) -> tuple[list[Reading], set[str], list]:
+    def _confirm(self, run: Callable[[], Leftovers], measured: int, affords: Affords
+                 ) -> tuple[list[Reading], set[str], Leftovers]:
         """Measured runs until one does not grow; stops early (still growing) if the
-        budget runs out."""
+        budget runs out. Returns what the last run left running."""
         deltas: list[Reading] = []
         growing = set(METRICS)
-        alive: list = []
+        left: Leftovers = ([], [])
         for _ in range(measured):
             if not affords(1.0):
-                return deltas, growing, alive
+                return deltas, growing, left
             self._mark()
-            alive = run()
+            left = run()
             delta = self._since_mark()
-            deltas.append(Reading(delta.blocks, delta.malloc, len(alive)))
+            deltas.append(Reading(delta.blocks, delta.malloc, len(left[0]), len(left[1])))
             growing = {m for m in growing if meter.grew(deltas[-1], m)}
             if not growing:
                 break
-        return deltas, growing, alive
+        return deltas, growing, left
 
-    def _traced_runs(self, run: Callable[[], list], settings: Settings, nodeid: str,
+    def _traced_runs(self, run: Callable[[], Leftovers], settings: Settings, nodeid: str,
                      sample: bool = False
                      ) -> tuple[list[growth.TraceTotals], list[dict[str, int] | None], int]:
         """The measured runs again under tracemalloc, with a census after each.
@@ -278,7 +296,7 @@ class Probe:
             garbage=snapshot.garbage_summary())
         return snapshot_file.encode(kept)
 
-    def _pinpoint(self, run: Callable[[], list], settings: Settings,
+    def _pinpoint(self, run: Callable[[], Leftovers], settings: Settings,
                   result: TestResult) -> None:
         snapshots, censuses, result.rss_per_run = self._traced_runs(
             run, settings, result.nodeid, sample=settings.owners)

@@ -7,10 +7,11 @@ pauses and a collection in between, up to a total budget.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable
+
+from .stacks import Frames
 
 
 def snapshot() -> frozenset[int]:
@@ -41,36 +42,22 @@ def wait_for(baseline: frozenset[int], timeout: float,
     return alive
 
 
-Frames = tuple[tuple[str, int], ...]
-
-_STACK_LIMIT = 32
 _original_start = threading.Thread.start
 #: Set on each thread started while recording: its starting stack, innermost frame first.
 #: Kept on the thread itself, so it goes when the thread object goes.
 _STARTED_AT = "_leak_forensics_started_at"
 
 
-def record_starts(harness: Callable[[str], bool] | None = lambda filename: False) -> None:
-    """Remember where threads are started (a few microseconds per start), so a leaked
-    thread can be reported with the line that started it; None restores ``start``.
-
-    The walk stops at the first frame of the test harness (``harness(filename)``): each
-    frame read becomes a frame object that lives as long as the frame runs, and
-    pytest's outer frames outlive the test, so reading them would show as memory the
-    test kept.
-    """
-    if harness is None:
+def record_starts(stack: Callable[[int], Frames] | None) -> None:
+    """Remember where threads are started (``stack(skip)`` reads the caller's stack: see
+    ``stacks``), so a leaked thread can be reported with the line that started it; None
+    restores ``start``."""
+    if stack is None:
         threading.Thread.start = _original_start  # type: ignore[method-assign]
         return
 
     def start(self: threading.Thread) -> None:
-        frames = []
-        frame = sys._getframe(1)
-        while frame is not None and len(frames) < _STACK_LIMIT:
-            filename = frame.f_code.co_filename
-            frames.append((filename, frame.f_lineno))
-            frame = None if harness(filename) else frame.f_back
-        setattr(self, _STARTED_AT, tuple(frames))
+        setattr(self, _STARTED_AT, stack(1))
         _original_start(self)
 
     threading.Thread.start = start  # type: ignore[method-assign]
