@@ -190,3 +190,31 @@ def test_it():
     assert entry["verdict"] == "leak", entry
     threads = [r["detail"] for r in entry["resources"] if r["kind"] == "thread"]
     assert threads and all("started at test_mod.py:5," in d for d in threads), threads
+
+
+def test_gc_debug_reports_what_a_clean_test_left_for_the_collector(run_forensics, pytester):
+    pytester.makepyfile(test_mod="""
+class Node:
+    def __init__(self):
+        self.around = [self]
+
+def test_cycles():
+    for _ in range(20):
+        Node()  # freed only by a collection
+
+def test_no_cycles():
+    [n for n in range(100)]
+""")
+    result, _, verdicts = run_forensics("--leak-forensics-gc-debug")
+    result.stdout.fnmatch_lines([
+        "left for the cyclic garbage collector (--leak-forensics-gc-debug; not leaks):",
+        "  test_mod.py::test_cycles: 20 *, 20 * at test_mod.py:*"])
+    cycles = verdicts["test_cycles"]
+    assert cycles["verdict"] == "clean"  # information, not a leak
+    found = {(g["type"], g["site"]): g["count"] for g in cycles["cyclic_garbage"]}
+    assert found[("test_mod.Node", "test_mod.py:7")] == 20, cycles["cyclic_garbage"]
+    assert found[("list", "test_mod.py:3")] == 20, cycles["cyclic_garbage"]
+    assert verdicts["test_no_cycles"]["cyclic_garbage"] == []
+    assert verdicts["test_no_cycles"]["verdict"] == "clean"
+    _, _, plain = run_forensics()
+    assert plain["test_cycles"]["cyclic_garbage"] == []

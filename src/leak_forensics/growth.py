@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import linecache
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from statistics import mean
 
 import objgraph
 
+from . import owners
 from .attribution import Frame, FrameClassifier, Kind
 from .results import Site, TypeGrowth
 
@@ -171,3 +172,12 @@ def garbage_types(objects: Sequence[object]) -> list[TypeGrowth]:
     """
     counts = Counter(objgraph.typestats(objects=objects, shortnames=False))
     return [TypeGrowth(_builtin(name), n) for name, n in counts.most_common()]
+
+
+def collected_by_site(objects: Sequence[object],
+                      site_of: Callable[[object], str | None]) -> list[dict[str, object]]:
+    """Objects the cyclic collector found unreachable, by type and allocation site, most
+    first (``site_of`` is None where the allocation is unknown)."""
+    counts = Counter((_builtin(owners.type_name(obj)), site_of(obj)) for obj in objects)
+    return [{"type": name, "count": n, "site": site}
+            for (name, site), n in counts.most_common()]

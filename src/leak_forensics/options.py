@@ -63,6 +63,9 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-owners", "leak_forensics_owners", "value", "true",
      "search who holds a leaking test's objects (one pass over the heap per leaking test; "
      "false to skip)"),
+    ("-gc-debug", "leak_forensics_gc_debug", "flag", "false",
+     "run every test once more, traced, to report what it left for the cyclic garbage "
+     "collector (types, counts, allocation sites): information, not a leak (slower)"),
     ("-allow", "leak_forensics_allow", "list", [],
      "a leak the project accepts, KIND:GLOB with KIND site (file:line), type, root (owner "
      "chain) or resource (repeatable): reported apart as known, never failing"),
@@ -129,6 +132,8 @@ def resolve(config: pytest.Config) -> Settings:
         save_dir=save_dir,
         save_all=save_all,
         owners=parse_bool("--leak-forensics-owners", _value(config, "leak_forensics_owners")),
+        gc_debug=parse_bool("--leak-forensics-gc-debug",
+                            _value(config, "leak_forensics_gc_debug")),
         allow=tuple(known_leaks.parse_rule(text)
                     for text in _value(config, "leak_forensics_allow") or () if text.strip()),
     )

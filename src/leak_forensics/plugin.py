@@ -25,6 +25,7 @@ from .budget import ConfirmBudget
 from .cleanup import CleanupPass
 from .files import write_atomically
 from .heap import HeapWindow
+from .meter import METRICS
 from .probe import Probe
 from .pytest_run import (
     Spans,
@@ -188,15 +189,20 @@ class LeakForensics:
         # The session's first test also pays pytest's own first-use costs (±a few
         # blocks either way), so its screen is not trusted.
         first, self._first = self._first, False
+        settings = self._settings_for(item)
         if not (first or self.settings.screen_all or self.relay.inexact
                 or self.probe.is_suspect()):
-            return TestResult(item.nodeid, CLEAN, deltas={
-                "blocks": [screened.blocks], "malloc": [screened.malloc],
-                "threads": [screened.threads]})
+            result = TestResult(item.nodeid, CLEAN, deltas={
+                m: [getattr(screened, m)] for m in METRICS})
+            if settings.gc_debug:
+                try:
+                    self._cyclic_garbage(item, result, settings)
+                finally:
+                    self._restore_setup_state(item, nextitem)
+            return result
         self.suspects += 1
         started = time.perf_counter()
         try:
-            settings = self._settings_for(item)
             with self.relay.dropping():
                 result = self.probe.investigate(
                     item.nodeid, lambda: rerun(item), settings,
@@ -204,12 +210,26 @@ class LeakForensics:
                     affords=self.budget.for_suspect(run_seconds))
             if self.probe.saved and (result.verdict == LEAK or settings.save_all):
                 self._save_snapshots(result, self.probe.saved)
+            if settings.gc_debug:
+                self._cyclic_garbage(item, result, settings)
             return result
         except Exception as exc:
             return self._internal_error(item.nodeid, exc)
         finally:
             self._restore_setup_state(item, nextitem)
             self.budget.spend(time.perf_counter() - started)
+
+    def _cyclic_garbage(self, item: pytest.Item, result: TestResult, settings: Settings
+                        ) -> None:
+        """--leak-forensics-gc-debug: information only, so a failure costs only it."""
+        try:
+            with self.relay.dropping():
+                result.cyclic_garbage = self.probe.cyclic_garbage(lambda: rerun(item),
+                                                                  settings)
+        except Exception as exc:
+            message = f"cyclic garbage not examined: internal error: {type(exc).__name__}: {exc}"
+            self._warn(f"{item.nodeid}: {message}")
+            result.notes.append(message)
 
     def _save_snapshots(self, result: TestResult, encoded: tuple[bytes, bytes]) -> None:
         directory = self.settings.save_dir

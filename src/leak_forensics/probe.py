@@ -23,7 +23,7 @@ import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 
-from . import budget, growth, known_leaks, meter, resources, samples, stacks
+from . import budget, growth, known_leaks, meter, owners, resources, samples, stacks
 from . import threads as thread_tools
 from .attribution import FrameClassifier, Kind
 from .cleanup import CleanupPass
@@ -326,6 +326,41 @@ class Probe:
                                        self._site)
         except Exception as exc:
             return self._owner_error(nodeid, exc)
+
+    def cyclic_garbage(self, run_once: RunOnce, settings: Settings) -> list[dict[str, object]]:
+        """One more run of the test, traced, with the collector keeping what it frees
+        (``DEBUG_SAVEALL``): what the run left for the cyclic collector, by type and
+        allocation site. Information for ``--leak-forensics-gc-debug``, not a leak.
+
+        Run apart from the measured runs, because kept garbage would count as kept
+        memory there. Inside the heap window the collector sees only what this run
+        made; what it saved is taken back out of ``gc.garbage`` and freed.
+        """
+        self.cleanup.run(thread_tools.snapshot())
+        started = not tracemalloc.is_tracing()
+        if started:
+            tracemalloc.start(settings.frames)
+        debug, first = gc.get_debug(), len(gc.garbage)
+        try:
+            gc.set_debug(debug | gc.DEBUG_SAVEALL)
+            try:
+                run_once()
+                self.heap.collect()
+            finally:
+                gc.set_debug(debug)
+            saved = gc.garbage[first:]
+            del gc.garbage[first:]
+            found = growth.collected_by_site(saved, self._object_site)[: settings.top]
+            del saved
+        finally:
+            if started:
+                tracemalloc.stop()
+        self.heap.collect()
+        return found
+
+    def _object_site(self, obj: object) -> str | None:
+        frames = owners.creation_traceback(obj)
+        return self._site(frames) if frames else None
 
     def _site(self, frames: tuple[tuple[str, int], ...]) -> str | None:
         """The line a stack (innermost first) is charged to, as sites are."""

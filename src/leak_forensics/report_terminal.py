@@ -16,6 +16,7 @@ from .units import size_text
 SITES_SHOWN = 5
 TYPES_SHOWN = 5
 HOLDERS_SHOWN = 3
+GARBAGE_TESTS_SHOWN = 10
 
 
 class Writer(Protocol):
@@ -125,6 +126,16 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
             writer.write_line(f"  {r.nodeid}: {size_text(r.size_per_run)} per run{where}, "
                               f"{r.known.get('source', 'allowlist')} rule "
                               f"{r.known.get('rule')}{reason}")
+    collected = sorted((r for r in results if r.cyclic_garbage),
+                       key=lambda r: -sum(int(g["count"]) for g in r.cyclic_garbage))  # type: ignore[call-overload]
+    if collected:
+        writer.write_line("")
+        writer.write_line("left for the cyclic garbage collector (--leak-forensics-gc-debug; "
+                          "not leaks):")
+        for r in collected[:GARBAGE_TESTS_SHOWN]:
+            writer.write_line(f"  {r.nodeid}: " + ", ".join(
+                f"{g['count']} {g['type']}" + (f" at {g['site']}" if g["site"] else "")
+                for g in r.cyclic_garbage[:TYPES_SHOWN]))
     others = [r for r in results if r.verdict not in (LEAK, KNOWN, "clean", "skipped")]
     if others:
         writer.write_line("")

@@ -73,6 +73,9 @@ class TestResult:
     snapshots: dict[str, str] = field(default_factory=dict)
     #: For a known leak: the rule that covers it ({"rule", "source", "reason"}).
     known: dict[str, str] = field(default_factory=dict)
+    #: What a run left for the cyclic collector (--leak-forensics-gc-debug):
+    #: [{"type", "count", "site"}], most first.
+    cyclic_garbage: list[dict[str, object]] = field(default_factory=list)
 
     __test__ = False  # not a pytest test class
 
@@ -94,6 +97,7 @@ class TestResult:
             "notes": list(self.notes),
             "snapshots": dict(self.snapshots),
             "known": dict(self.known),
+            "cyclic_garbage": list(self.cyclic_garbage),
         }
 
     @classmethod
@@ -117,4 +121,5 @@ class TestResult:
                        dict(data.get("snapshots", {})).items()},  # type: ignore[arg-type]
             known={str(k): str(v) for k, v in
                    dict(data.get("known", {})).items()},  # type: ignore[arg-type]
+            cyclic_garbage=list(data.get("cyclic_garbage", [])),  # type: ignore[arg-type]
         )

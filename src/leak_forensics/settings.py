@@ -66,6 +66,8 @@ class Settings:
     owners: bool = True
     #: Leaks the project accepts (``known_leaks.Rule``): reported apart, never failing.
     allow: tuple[Rule, ...] = ()
+    #: Run every test once more to report what it left for the cyclic collector.
+    gc_debug: bool = False
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)
