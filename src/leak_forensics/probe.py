@@ -259,8 +259,10 @@ class Probe:
         snapshots: list[growth.TraceTotals] = []
         censuses: list[dict[str, int] | None] = []
         saved: list[bytes] = []
-        self.heap.refreeze()
+        # Read before the freeze: psutil keeps a little state from its first use, which
+        # would otherwise be the first census's and make its first interval shrink.
         rss_before = meter.rss()
+        self.heap.refreeze()
         try:
             for index in range(settings.repeat.measured + 1):
                 if snapshots:
