@@ -99,6 +99,8 @@ class FrameClassifier:
         return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(rel, p) for p in patterns)
 
     def _classify(self, filename: str) -> Kind:
+        if filename.startswith("<doctest "):  # a doctest's examples are the user's code
+            return Kind.USER
         if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
             return Kind.STDLIB
         path = os.path.normcase(os.path.realpath(filename))

@@ -272,8 +272,21 @@ class _Sibling:
         return getattr(self._parent, name)
 
 
+_DOCTEST_NAMESPACE = "_leak_forensics_doctest_globs"
+
+
+def keep_doctest_namespace(item: pytest.Item) -> None:
+    """A doctest's runner clears its namespace after each run; keep a copy to repeat it."""
+    globs = getattr(getattr(item, "dtest", None), "globs", None)
+    if isinstance(globs, dict):
+        setattr(item, _DOCTEST_NAMESPACE, dict(globs))
+
+
 def rerun(item: pytest.Item) -> str:
     """One silent repetition of the whole test; pytest's per-item records are put back."""
+    namespace = getattr(item, _DOCTEST_NAMESPACE, None)
+    if namespace is not None:
+        item.dtest.globs.update(namespace)  # type: ignore[attr-defined]
     sections = len(item._report_sections)
     properties = list(item.user_properties)
     with warnings.catch_warnings(record=True):
