@@ -15,6 +15,7 @@ _EXPORTS = {
     "Snapshot": "snapshot", "take_snapshot": "snapshot",
     "load_snapshot": "snapshot_file", "SnapshotError": "snapshot_file",
     "diff_snapshots": "snapshot_diff", "snapshot_statistics": "snapshot_diff",
+    "LeakForensicsWarning": "errors",
 }
 _RENAMED = {"load_snapshot": "load", "diff_snapshots": "diff",
             "snapshot_statistics": "statistics"}

@@ -1,4 +1,5 @@
-"""The one error type the command line turns into a one-line message and exit status 2."""
+"""Errors shown to users: bad input (one line, exit status 2 on the command line) and the
+warning an internal error of the plugin becomes."""
 
 
 class BadInput(ValueError):
@@ -7,3 +8,7 @@ class BadInput(ValueError):
 
 class SnapshotError(BadInput):
     """A file is not a readable snapshot; the message is one line for the user."""
+
+
+class LeakForensicsWarning(UserWarning):
+    """Something went wrong inside leak-forensics; the test run itself is unaffected."""

@@ -9,16 +9,14 @@ and an internal error becomes a warning and a note in the report.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 import types
-import warnings
 from collections.abc import Generator
 
 import pytest
 
-from . import meter, options, report_json, report_terminal, resources, snapshot_file
+from . import meter, options, report_terminal, resources, snapshot_file
 from . import threads as thread_tools
 from .attribution import FrameClassifier, Kind
 from .budget import ConfirmBudget
@@ -29,6 +27,7 @@ from .meter import METRICS
 from .probe import Probe
 from .pytest_run import (
     Spans,
+    keep_doctest_namespace,
     leaves_parents,
     parents_ready,
     prune_stale_finalizers,
@@ -41,6 +40,13 @@ from .pytest_run import (
 from .report_relay import ReportRelay
 from .results import CLEAN, ERROR, LEAK, NOT_CHECKED, SKIPPED, TestResult
 from .settings import ConfigError, MarkerOverrides, Settings
+from .xdist_controller import (
+    OUTPUT_KEY,
+    RESULT_ATTRIBUTE,
+    Controller,
+    Reporting,
+    is_controller,
+)
 
 MARKERS = (
     "leak_forensics(repeat='W:N', threshold=BYTES, fail=BOOL): per-test leak-check settings",
@@ -48,10 +54,6 @@ MARKERS = (
     "memory_intensive: a test that allocates heavily by design; leak-forensics checks it "
     "with the cheap counters only and does not trace its allocations",
 )
-
-
-class LeakForensicsWarning(UserWarning):
-    """Something went wrong inside leak-forensics; the test run itself is unaffected."""
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -73,16 +75,15 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = options.resolve(config)
     except ConfigError as exc:
         raise pytest.UsageError(f"leak-forensics: {exc}") from None
-    config.pluginmanager.register(LeakForensics(config, settings), "leak_forensics_session")
+    session = (Controller(config, settings) if is_controller(config)
+               else LeakForensics(config, settings))
+    config.pluginmanager.register(session, "leak_forensics_session")
 
 
-class LeakForensics:
+class LeakForensics(Reporting):
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
-        self.config = config
-        self.settings = settings
-        self.results: list[TestResult] = []
-        self.notes: list[str] = []
-        self.suspects = 0
+        super().__init__(config, settings)
+        self.worker = hasattr(config, "workerinput")
         # Asking for every test to be repeated is asking for thoroughness over time.
         self.budget = ConfirmBudget(None if settings.screen_all else settings.budget)
         self.heap = HeapWindow()
@@ -96,7 +97,7 @@ class LeakForensics:
             thread_timeout=settings.thread_timeout,
             hooks=lambda: config.hook.pytest_leak_forensics_cleanup(config=config),
             is_user_file=lambda filename: classifier.kind(filename) is Kind.USER)
-        self.probe = Probe(classifier, self.heap, self.cleanup, self._warn)
+        self.probe = Probe(classifier, self.heap, self.cleanup, self.warn)
         thread_tools.record_starts(self.probe.stack)
         self.relay = ReportRelay(config, self)
         self._overrides: dict[str, MarkerOverrides] = {}
@@ -142,6 +143,7 @@ class LeakForensics:
             return None
         ihook = item.ihook
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+        keep_doctest_namespace(item)
         self.probe.begin()
         self._screening, self._boundary = item, False
         kept = len(item._report_sections)
@@ -163,6 +165,8 @@ class LeakForensics:
         finally:
             self.probe.end()
         self.results.append(result)
+        if self.worker and reports:  # xdist carries it to the controller
+            setattr(reports[-1], RESULT_ATTRIBUTE, result.to_json())
         for report in reports:
             if report.when == "call":
                 self.relay.replay(ihook)  # subtests are logged before their test's call
@@ -228,7 +232,7 @@ class LeakForensics:
                                                                   settings)
         except Exception as exc:
             message = f"cyclic garbage not examined: internal error: {type(exc).__name__}: {exc}"
-            self._warn(f"{item.nodeid}: {message}")
+            self.warn(f"{item.nodeid}: {message}")
             result.notes.append(message)
 
     def _save_snapshots(self, result: TestResult, encoded: tuple[bytes, bytes]) -> None:
@@ -242,7 +246,7 @@ class LeakForensics:
                 write_atomically(path, data)
                 result.snapshots[label] = path
         except OSError as exc:
-            self._warn(f"{result.nodeid}: could not save snapshots in {directory}: "
+            self.warn(f"{result.nodeid}: could not save snapshots in {directory}: "
                        f"{exc.strerror or exc}")
 
     def _restore_setup_state(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
@@ -250,19 +254,14 @@ class LeakForensics:
         try:
             item.session._setupstate.teardown_exact(nextitem)
         except Exception as exc:
-            self._warn(f"{item.nodeid}: tearing down fixtures after repetitions failed: "
+            self.warn(f"{item.nodeid}: tearing down fixtures after repetitions failed: "
                        f"{type(exc).__name__}: {exc}")
 
     def _internal_error(self, nodeid: str, exc: BaseException) -> TestResult:
         message = f"{nodeid}: internal error: {type(exc).__name__}: {exc}"
-        self._warn(message)
+        self.warn(message)
         return TestResult(nodeid, ERROR, notes=[message])
 
-    def _warn(self, message: str) -> None:
-        self.notes.append(message)
-        # -W error must not turn our trouble into the user's failure.
-        with contextlib.suppress(Warning):
-            warnings.warn(LeakForensicsWarning(message), stacklevel=2)
 
     def _annotate(self, report: pytest.TestReport, result: TestResult) -> None:
         if report.when != "call":
@@ -314,20 +313,8 @@ class LeakForensics:
 
     # -- reporting ------------------------------------------------------------------------
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_report_teststatus(self, report: pytest.TestReport
-                                 ) -> tuple[str, str, tuple[str, dict[str, bool]]] | None:
-        if getattr(report, "leak_verdict", None) != LEAK or report.when != "call":
-            return None
-        if report.passed:
-            return "passed", "L", ("LEAKED", {"yellow": True})
-        if report.failed and report.longrepr and "leak-forensics" in str(report.longrepr):
-            return "failed", "L", ("LEAKED", {"red": True})
-        return None
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        report_terminal.write_summary(terminalreporter, self.results, self.notes,
-                                      self.suspects, self.cleanup.errors)
+    def extra_notes(self) -> list[str]:
+        return list(self.cleanup.errors)
 
     def pytest_unconfigure(self) -> None:
         self.heap.release()
@@ -336,11 +323,8 @@ class LeakForensics:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
-        path = self.settings.json_path
-        if path is None or hasattr(self.config, "workerinput"):
+        if self.worker:  # read by the controller (xdist_controller) when the worker ends
+            self.config.workeroutput[OUTPUT_KEY] = {  # type: ignore[attr-defined]
+                "notes": self.notes + self.extra_notes(), "suspects": self.suspects}
             return
-        try:
-            report_json.write(path, self.results, self.settings,
-                              self.notes + self.cleanup.errors, self.suspects)
-        except OSError as exc:
-            self._warn(f"could not write the JSON report to {path}: {exc.strerror or exc}")
+        super().pytest_sessionfinish()

@@ -61,8 +61,10 @@ def _owner_lines(owners: Sequence[dict[str, object]]) -> list[str]:
         by_holder.setdefault(str(owner.get("suspect") or owner["root"]), []).append(owner)
     lines = []
     for holder, held in list(by_holder.items())[:HOLDERS_SHOWN]:
-        lines.append(f"{'the leak begins at' if held[0].get('suspect') else 'held by'} "
-                     f"{holder}:")
+        if held[0].get("suspect"):
+            lines.append(f"the leak begins at {holder}:")
+        else:
+            lines.append(f"{holder}:" if holder.startswith("held ") else f"held by {holder}:")
         for owner in held[:TYPES_SHOWN]:
             path = str(owner["path"])
             rest = "…" + path[len(holder):] if path.startswith(holder) else path

@@ -1,0 +1,152 @@
+"""Under pytest-xdist, with crashing workers, interrupted runs, reordering, --lf, doctests."""
+
+import json
+import shutil
+from pathlib import Path
+
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
+
+CRASHING_SUITE = """
+import itertools, os
+_KEPT = []
+_n = itertools.count()
+
+def test_leaks_a():
+    _KEPT.append([next(_n)] * 10)
+
+def test_clean_a():
+    assert sum(range(10)) == 45
+
+def test_crash():
+    os._exit(3)  # the worker dies here
+
+def test_leaks_b():
+    _KEPT.append({"n": next(_n)})
+
+def test_clean_b():
+    assert "x" * 3 == "xxx"
+"""
+
+
+def run(pytester, *args: str) -> tuple[object, dict]:
+    report = pytester.path / f"report-{len(list(pytester.path.glob('report-*')))}.json"
+    result = pytester.runpytest_subprocess(
+        "--leak-forensics", f"--leak-forensics-json={report}", "-p", "no:cacheprovider", *args)
+    return result, json.loads(report.read_text())
+
+
+def essentials(data: dict) -> dict:
+    """What must not depend on how the tests were spread: verdicts, allocation sites,
+    types. Sites under 64 bytes a run are left out: a float or tuple reused from
+    CPython's free lists keeps the trace of the block it reuses, so such a site can
+    move between two serial runs already (and sizes move by a few bytes with it)."""
+    return {t["nodeid"]: (t["verdict"],
+                          sorted((s["filename"], s["lineno"]) for s in t["sites"]
+                                 if s["size_diff"] >= 64),
+                          sorted(g["type"] for g in t["types"]))
+            for t in data["tests"]}
+
+
+def test_two_workers_give_the_serial_report_on_the_example_suite(pytester):
+    shutil.copytree(DEMO, pytester.path, dirs_exist_ok=True)
+    serial_result, serial = run(pytester, "-p", "no:xdist")
+    parallel_result, parallel = run(pytester, "-n", "2")
+    assert essentials(parallel) == essentials(serial)
+    assert parallel["summary"]["leak"] == serial["summary"]["leak"] == 3
+    assert len(parallel["tests"]) == 9
+    # The summary is one document, printed once, by the controller.
+    out = parallel_result.stdout.str()
+    assert out.count("== leak forensics ==") == 1
+    assert "9 tests checked: " in out and "3 leak" in out
+
+
+def test_a_crashing_worker_loses_no_finished_test(pytester):
+    pytester.makepyfile(test_mod=CRASHING_SUITE)
+    result, parallel = run(pytester, "-n", "2")
+    _, serial = run(pytester, "-p", "no:xdist", "--deselect", "test_mod.py::test_crash")
+    crashed = next(t for t in parallel["tests"] if t["nodeid"].endswith("test_crash"))
+    assert crashed["verdict"] == "error"
+    assert "crashed while running this test" in crashed["notes"][0]
+    assert crashed["notes"][0].startswith("worker gw")
+    finished = {k: v for k, v in essentials(parallel).items() if not k.endswith("test_crash")}
+    assert finished == essentials(serial)
+    assert sum(v[0] == "leak" for v in finished.values()) == 2
+    result.stdout.fnmatch_lines(["*crashed while running*test_crash*"])
+
+
+def test_an_interrupted_run_still_writes_every_finished_test(pytester):
+    pytester.makepyfile(test_mod="""
+_KEPT = []
+def test_leaks():
+    _KEPT.append([1] * 10)
+def test_clean():
+    pass
+def test_interrupt():
+    raise KeyboardInterrupt
+def test_never_runs():
+    pass
+""")
+    result, data = run(pytester, "-p", "no:xdist")
+    assert result.ret == 2  # interrupted
+    assert {t["nodeid"].split("::")[1]: t["verdict"] for t in data["tests"]} == {
+        "test_leaks": "leak", "test_clean": "clean"}
+
+
+def test_a_stop_at_the_first_failure_still_writes_the_report(pytester):
+    pytester.makepyfile(test_mod="""
+_KEPT = []
+def test_leaks():
+    _KEPT.append([1] * 10)
+def test_fails():
+    assert False
+def test_never_runs():
+    pass
+""")
+    for extra in (["-p", "no:xdist"], ["-n", "2"]):
+        result, data = run(pytester, "-x", *extra)
+        verdicts = {t["nodeid"].split("::")[1]: t["verdict"] for t in data["tests"]}
+        assert verdicts.get("test_leaks") == "leak", (extra, verdicts)
+        assert "test_fails" in verdicts, (extra, verdicts)
+
+
+def test_reordered_tests_get_the_same_verdicts(pytester):
+    shutil.copytree(DEMO, pytester.path, dirs_exist_ok=True)
+    _, forward = run(pytester, "-p", "no:xdist")
+    # What pytest-randomly does: the items in another order.
+    (pytester.path / "conftest.py").write_text(
+        "def pytest_collection_modifyitems(items):\n    items.reverse()\n")
+    _, backward = run(pytester, "-p", "no:xdist")
+    assert [t["nodeid"] for t in backward["tests"]] == [
+        t["nodeid"] for t in forward["tests"]][::-1]
+    assert essentials(backward) == essentials(forward)
+
+
+def test_last_failed_unittest_and_doctest_items(pytester):
+    pytester.makepyfile(test_mod='''
+import unittest
+_KEPT = []
+
+def helper():
+    """
+    >>> _KEPT.append([1] * 10)
+    """
+
+class Case(unittest.TestCase):
+    def test_leaks(self):
+        _KEPT.append({"n": 1})
+
+def test_fails():
+    assert False
+''')
+    report = pytester.path / "lf.json"
+    first = pytester.runpytest_subprocess("--leak-forensics", f"--leak-forensics-json={report}",
+                                          "--doctest-modules", "-p", "no:xdist")
+    verdicts = {t["nodeid"]: t["verdict"] for t in json.loads(report.read_text())["tests"]}
+    assert verdicts["test_mod.py::Case::test_leaks"] == "leak"
+    assert verdicts["test_mod.py::test_mod.helper"] == "leak"  # doctests are checked too
+    assert first.ret == 1
+    again = pytester.runpytest_subprocess("--leak-forensics", f"--leak-forensics-json={report}",
+                                          "--doctest-modules", "--lf", "-p", "no:xdist")
+    assert [t["nodeid"] for t in json.loads(report.read_text())["tests"]] == [
+        "test_mod.py::test_fails"]
+    assert again.ret == 1
