@@ -150,3 +150,14 @@ def test_fails():
     assert [t["nodeid"] for t in json.loads(report.read_text())["tests"]] == [
         "test_mod.py::test_fails"]
     assert again.ret == 1
+
+
+def test_workers_save_snapshots_where_a_serial_run_does(pytester):
+    pytester.makepyfile(test_mod=CRASHING_SUITE.replace("os._exit(3)", "pass"))
+    _, data = run(pytester, "-n", "2", "--leak-forensics-save=snaps")
+    saved = {t["nodeid"].split("::")[1]: t["snapshots"] for t in data["tests"]
+             if t["snapshots"]}
+    assert set(saved) == {"test_leaks_a", "test_leaks_b"}
+    for paths in saved.values():
+        assert all((pytester.path / p).is_file() and Path(p).parent.name == "snaps"
+                   for p in paths.values()), paths
