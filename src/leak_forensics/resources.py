@@ -33,11 +33,10 @@ class Baseline:
 
 @dataclass(frozen=True)
 class Left:
-    """One resource a run left: its kind (the report's ``resources[].kind``) and what
-    identifies it, described on demand."""
+    """One resource a run left: its kind (the report's ``resources[].kind``), described
+    on demand (``site`` names the line a stack is charged to)."""
 
     kind: str
-    ident: int
     describe: Callable[[Site], str]
 
 
@@ -48,12 +47,12 @@ def baseline() -> Baseline:
 
 
 def left_since(base: Baseline) -> list[Left]:
-    found = [Left("fd", fd, _fd_text(fd)) for fd in _fds() if fd not in base.fds]
-    found += [Left("process", pid, _process_text(pid)) for pid in _children()
+    found = [Left("fd", _fd_text(fd)) for fd in _fds() if fd not in base.fds]
+    found += [Left("process", _process_text(pid)) for pid in _children()
               if pid not in base.processes]
-    found += [Left("asyncio-task", id(task), _task_text(task)) for task in _pending_tasks()
+    found += [Left("asyncio-task", _task_text(task)) for task in _pending_tasks()
               if id(task) not in base.tasks]
-    found += [Left("db-connection", key, _checkout_text(key)) for key in list(_checkouts.open)
+    found += [Left("db-connection", _checkout_text(key)) for key in list(_checkouts.open)
               if key not in base.connections]
     return found
 
