@@ -193,20 +193,20 @@ class LeakForensics(Reporting):
         # The session's first test also pays pytest's own first-use costs (±a few
         # blocks either way), so its screen is not trusted.
         first, self._first = self._first, False
-        settings = self._settings_for(item)
         if not (first or self.settings.screen_all or self.relay.inexact
                 or self.probe.is_suspect()):
             result = TestResult(item.nodeid, CLEAN, deltas={
                 m: [getattr(screened, m)] for m in METRICS})
-            if settings.gc_debug:
+            if self.settings.gc_debug:  # a session-wide setting: markers leave it alone
                 try:
-                    self._cyclic_garbage(item, result, settings)
+                    self._cyclic_garbage(item, result, self._settings_for(item))
                 finally:
                     self._restore_setup_state(item, nextitem)
             return result
         self.suspects += 1
         started = time.perf_counter()
         try:
+            settings = self._settings_for(item)
             with self.relay.dropping():
                 result = self.probe.investigate(
                     item.nodeid, lambda: rerun(item), settings,
