@@ -24,7 +24,7 @@ import types
 
 import objgraph
 
-from leak_forensics.owners import owner_chains
+from leak_forensics.analysis.owners import owner_chains
 
 
 class Record:

@@ -71,7 +71,7 @@ GENERATOR = textwrap.dedent('''\
         synth.FUNCS[chain[0]](chain[1:], per, out)
     new = tracemalloc.take_snapshot()
     tracemalloc.stop()
-    from leak_forensics.snapshot import Snapshot
+    from leak_forensics.snapshot.model import Snapshot
     for name, snap in (("old", old), ("new", new)):
         snap.dump(sys.argv[1] + f"/{name}.pickle")
         Snapshot.from_tracemalloc(snap).save(sys.argv[1] + f"/{name}.lfsnap")
@@ -192,11 +192,11 @@ def bench_shape(shape: str, rounds: int) -> dict[str, list[float]]:
         where / "new.lfsnap").stat().st_size
     load = textwrap.dedent(f'''\
         import time, tracemalloc
-        from leak_forensics import snapshot_file
+        from leak_forensics.snapshot import columns, model
         t = time.perf_counter(); tracemalloc.Snapshot.load({str(new) + ".pickle"!r})
         p = time.perf_counter() - t
-        t = time.perf_counter(); s = snapshot_file.load({str(new) + ".lfsnap"!r})
-        for c in snapshot_file.COLUMNS: s.column(c)
+        t = time.perf_counter(); s = model.load({str(new) + ".lfsnap"!r})
+        for c in columns.COLUMNS: s.column(c)
         print(p, time.perf_counter() - t)''')
     loads = [tuple(map(float, subprocess.run([sys.executable, "-c", load], check=True,
                                              capture_output=True, text=True).stdout.split()))

@@ -7,8 +7,8 @@ import hypothesis
 import objgraph
 import sqlalchemy
 
-from leak_forensics import snapshot
-from leak_forensics.attribution import FrameClassifier, Kind
+from leak_forensics.analysis.attribution import FrameClassifier, Kind
+from leak_forensics.snapshot import model as snapshot
 
 
 def test_libraries_beside_a_single_file_harness_module_stay_libraries(tmp_path):

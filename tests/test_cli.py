@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leak_forensics import cli, report_json
+from leak_forensics import cli, errors
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -101,6 +101,6 @@ def test_any_report_shaped_input_is_rendered_or_rejected_cleanly(tmp_path_factor
     path.write_text(json.dumps(document))
     try:
         code = cli.main(["report", str(path)])
-    except report_json.ReportError:  # pragma: no cover - main() must turn these into 2
+    except errors.ReportError:  # pragma: no cover - main() must turn these into 2
         pytest.fail("ReportError escaped main()")
     assert code in (0, 2)

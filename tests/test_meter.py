@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from leak_forensics import meter
+from leak_forensics.measure import meter
 
 BURST = """
 import gc, sys, threading
-from leak_forensics import meter
+from leak_forensics.measure import meter
 if sys.argv[1] == "warm":
     meter.warm_up_allocator()
 def burst():

@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from leak_forensics.owners import creation_traceback, owner_chains
+from leak_forensics.analysis.owners import creation_traceback, owner_chains
 
 
 class Entry:

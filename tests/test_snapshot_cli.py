@@ -7,8 +7,8 @@ import textwrap
 import tracemalloc
 from pathlib import Path
 
-from leak_forensics import snapshot_file
-from leak_forensics.snapshot import Snapshot
+from leak_forensics.snapshot import model
+from leak_forensics.snapshot.model import Snapshot
 
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -132,7 +132,7 @@ def test_convert_refuses_a_pickle_unless_trusted(tmp_path):
 
     done = run_cli("convert", "--trust-pickle", str(source), str(target))
     assert done.returncode == 0, done.stderr
-    converted = snapshot_file.load(target)
+    converted = model.load(target)
     assert converted.to_tracemalloc().statistics("traceback") == original.statistics("traceback")
     assert converted.meta["converted_from"] == "old.pickle"
 

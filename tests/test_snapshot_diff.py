@@ -7,8 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leak_forensics import snapshot_diff, snapshot_file
-from leak_forensics.snapshot import Snapshot
+from leak_forensics.snapshot import diff as snapshot_diff
+from leak_forensics.snapshot import file as snapshot_file
+from leak_forensics.snapshot import model
+from leak_forensics.snapshot.model import Snapshot
 
 FILES = ["/app/a.py", "/app/b.py", "/lib/c.py", "/app/sub/d.pyc"]
 frames = st.tuples(st.sampled_from(FILES), st.integers(0, 4))
@@ -66,7 +68,7 @@ def test_diff_of_saved_files_equals_compare_to(tmp_path, key, cumulative, includ
     def reload(snapshot, name):
         path = tmp_path / f"{name}.lfsnap"
         snapshot.save(path)
-        return snapshot_file.load(path)
+        return model.load(path)
 
     assert (ours(old, new, key, cumulative, include, exclude, reload=reload)
             == theirs(old, new, key, cumulative, include, exclude))
@@ -86,7 +88,7 @@ def test_round_trip_keeps_every_block_and_the_metadata(tmp_path):
     original = Snapshot.from_traces(raw(entries), 7, meta={"test": "t.py::x", "label": "after"},
                                     census={"dict": 3, "myapp.Entry": 2}, garbage={"Cycle": 1})
     original.save(tmp_path / "s.lfsnap")
-    loaded = snapshot_file.load(tmp_path / "s.lfsnap")
+    loaded = model.load(tmp_path / "s.lfsnap")
     assert Counter(loaded.raw_traces()) == Counter(raw(entries))
     assert loaded.meta["test"] == "t.py::x" and loaded.meta["traceback_limit"] == 7
     assert loaded.census == {"dict": 3, "myapp.Entry": 2} and loaded.garbage == {"Cycle": 1}

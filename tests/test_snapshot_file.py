@@ -10,9 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leak_forensics import snapshot_diff, snapshot_file
-from leak_forensics.snapshot import DERIVED, Snapshot
-from leak_forensics.snapshot_file import MAGIC, SnapshotError
+from leak_forensics.errors import SnapshotError
+from leak_forensics.snapshot import diff as snapshot_diff
+from leak_forensics.snapshot import file as snapshot_file
+from leak_forensics.snapshot import model
+from leak_forensics.snapshot.columns import DERIVED
+from leak_forensics.snapshot.file import MAGIC
+from leak_forensics.snapshot.model import Snapshot
 
 
 def sample() -> bytes:
@@ -22,7 +26,7 @@ def sample() -> bytes:
 
 def read_everything(data: bytes) -> None:
     """Load and use every column, as diff, show and to_tracemalloc do."""
-    snap = snapshot_file.decode(data)
+    snap = model.decode(data)
     snapshot_diff.diff(snap, snap, "traceback")
     snapshot_diff.diff(snap, snap, "filename")
     snapshot_diff.diff(snap, snap, "lineno", cumulative=True)
@@ -91,8 +95,8 @@ def test_files_without_the_derived_per_frame_columns_diff_the_same():
             parts.append(stored)
     assert len(kept) == len(header["sections"]) - len(DERIVED)
     header["sections"] = kept
-    bare = snapshot_file.decode(with_header(header, b"".join(parts)))
-    full = snapshot_file.decode(data)
+    bare = model.decode(with_header(header, b"".join(parts)))
+    full = model.decode(data)
     older = Snapshot.from_traces([(0, 5, (("/app/a.py", 1), ("/app/b.py", 2)), 2)], 2)
     for key, cumulative in (("lineno", False), ("filename", False), ("lineno", True)):
         assert (snapshot_diff.diff(older, bare, key, cumulative, limit=None)
@@ -139,19 +143,19 @@ def test_pickles_and_json_are_named_not_read(tmp_path):
     path = tmp_path / "old.pickle"
     path.write_bytes(pickle.dumps({"not": "a snapshot"}))
     with pytest.raises(SnapshotError, match="pickle.*--trust-pickle"):
-        snapshot_file.load(path)
+        model.load(path)
     (tmp_path / "r.json").write_text('{"format": "leak-forensics-report"}')
     with pytest.raises(SnapshotError, match="JSON"):
-        snapshot_file.load(tmp_path / "r.json")
+        model.load(tmp_path / "r.json")
     with pytest.raises(SnapshotError, match="cannot read"):
-        snapshot_file.load(tmp_path / "missing.lfsnap")
+        model.load(tmp_path / "missing.lfsnap")
 
 
 def test_save_replaces_a_file_whole_and_leaves_no_temporary(tmp_path):
     target = tmp_path / "s.lfsnap"
     target.write_bytes(b"previous")
     Snapshot.from_traces([(0, 8, (("/a.py", 1),), 1)], 1).save(target)
-    assert snapshot_file.load(target).total_size == 8
+    assert model.load(target).total_size == 8
     assert [p.name for p in tmp_path.iterdir()] == ["s.lfsnap"]
 
 

@@ -11,10 +11,10 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "register_cleanup": "cleanup", "unregister_cleanup": "cleanup",
-    "Snapshot": "snapshot", "take_snapshot": "snapshot",
-    "load_snapshot": "snapshot_file", "SnapshotError": "snapshot_file",
-    "diff_snapshots": "snapshot_diff", "snapshot_statistics": "snapshot_diff",
+    "register_cleanup": "cleanup.sweep", "unregister_cleanup": "cleanup.sweep",
+    "Snapshot": "snapshot.model", "take_snapshot": "snapshot.model",
+    "load_snapshot": "snapshot.model", "SnapshotError": "errors",
+    "diff_snapshots": "snapshot.diff", "snapshot_statistics": "snapshot.diff",
     "LeakForensicsWarning": "errors",
 }
 _RENAMED = {"load_snapshot": "load", "diff_snapshots": "diff",

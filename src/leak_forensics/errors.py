@@ -1,13 +1,21 @@
-"""Errors shown to users: bad input (one line, exit status 2 on the command line) and the
-warning an internal error of the plugin becomes."""
+"""Every error a user can meet, in one place: bad input (one line; exit status 2 on the
+command line, a usage error in pytest) and the warning an internal error becomes."""
 
 
 class BadInput(ValueError):
     """A file or an argument the user can fix; the message is one line, saying which."""
 
 
+class ConfigError(BadInput):
+    """A setting (option, ini value, marker argument) is malformed; shown as is."""
+
+
 class SnapshotError(BadInput):
     """A file is not a readable snapshot; the message is one line for the user."""
+
+
+class ReportError(BadInput):
+    """A file is not a readable leak report; the message is one line for the user."""
 
 
 class LeakForensicsWarning(UserWarning):

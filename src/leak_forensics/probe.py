@@ -19,27 +19,30 @@ that returns its outcome. Nothing here knows about pytest.
 from __future__ import annotations
 
 import gc
+import threading
 import tracemalloc
 from collections import Counter
 from collections.abc import Callable
 
-from . import budget, growth, known_leaks, meter, owners, resources, samples, stacks
-from . import threads as thread_tools
-from .attribution import FrameClassifier, Kind
-from .cleanup import CleanupPass
-from .heap import HeapWindow
-from .meter import METRICS, RESOURCE_METRICS, ZERO, Reading
-from .results import CLEAN, INCONCLUSIVE, KNOWN, LEAK, UNCONFIRMED, Resource, TestResult
+from . import verdict
+from .analysis import growth, known_leaks, owners, samples
+from .analysis.attribution import FrameClassifier, Kind
+from .cleanup.sweep import CleanupPass
+from .integrations import sqlalchemy
+from .measure import census, meter, resources, stacks
+from .measure import threads as thread_tools
+from .measure.heap import HeapWindow
+from .measure.meter import METRICS, ZERO, Reading
+from .results import CollectedGarbage, Resource, TestResult, Verdict
 from .settings import Settings
+from .types import Frames
 
 RunOnce = Callable[[], str]
 #: What a repetition left running: threads, and other resources.
-Leftovers = tuple[list, list[resources.Left]]
+Leftovers = tuple[list[threading.Thread], list[resources.Left]]
 _COROUTINE_ORIGIN_DEPTH = 32
-#: Asked before each repetition whether its cost (one run times ``slowdown``) fits the
-#: confirmation budget.
-Affords = Callable[[float], bool]
-
+#: Asked before each confirming repetition whether its cost fits the confirmation budget.
+Affords = Callable[[], bool]
 
 
 class Probe:
@@ -54,7 +57,7 @@ class Probe:
         self._gauge = meter.Gauge()
         self._span_open = False
         self._thread_base: frozenset[int] = frozenset()
-        self._alive: list = []
+        self._alive: list[threading.Thread] = []
         self._handle_base = resources.baseline()
         self._left: list[resources.Left] = []
         #: Reads the caller's stack up to the test harness (thread starts, check-outs).
@@ -67,7 +70,7 @@ class Probe:
 
     def begin(self) -> None:
         self.heap.start()
-        resources.track_connections(self.stack)  # once SQLAlchemy is imported
+        sqlalchemy.track_connections(self.stack)  # once SQLAlchemy is imported
         self._thread_base = thread_tools.snapshot()
         self._handle_base = resources.baseline()
         self._screen = ZERO
@@ -125,13 +128,6 @@ class Probe:
         return Reading(self._screen.blocks, self._screen.malloc, len(self._alive),
                        len(self._left))
 
-    def is_suspect(self) -> bool:
-        """Did the run keep anything? pytest's own per-run state is settled beforehand,
-        so a clean test's screen is exactly zero blocks."""
-        screen = self.screened()
-        return (screen.blocks > 0 or screen.threads > 0 or screen.handles > 0
-                or screen.malloc > meter.MALLOC_NOISE)
-
     def end(self) -> None:
         self.heap.stop()
         self.heap.maybe_full_collect()
@@ -140,7 +136,7 @@ class Probe:
 
     def investigate(self, nodeid: str, run_once: RunOnce, settings: Settings,
                     affords: Affords, extra_warmups: int = 0) -> TestResult:
-        result = TestResult(nodeid, CLEAN, repeat=str(settings.repeat))
+        result = TestResult(nodeid, Verdict.CLEAN, repeat=str(settings.repeat))
         # Every key exists before the first run: a first insertion would grow the dict
         # inside the measured run.
         outcomes: Counter[str] = Counter(passed=0, failed=0, skipped=0)
@@ -162,58 +158,61 @@ class Probe:
             return self._repeat(result, run, outcomes, settings, extra_warmups, affords)
         finally:
             resources.track_coroutine_origins(origins)
-            result.garbage = growth.garbage_types(gc.garbage[garbage_before:])
+            result.garbage = census.garbage_types(gc.garbage[garbage_before:])
 
     def _repeat(self, result: TestResult, run: Callable[[], Leftovers], outcomes: Counter[str],
                 settings: Settings, extra_warmups: int, affords: Affords) -> TestResult:
         for _ in range(settings.repeat.warmups - 1 + extra_warmups):
-            if not affords(1.0):
+            if not affords():
                 return self._unconfirmed(result)
             run()
 
-        deltas, growing, (alive, left) = self._confirm(run, settings.repeat.measured, affords)
+        deltas, (alive, left) = self._confirm(run, settings.repeat.measured, affords)
         result.deltas = {m: [getattr(d, m) for d in deltas] for m in METRICS}
         seen = {o: n for o, n in outcomes.items() if n}
         if len(seen) > 1:
             result.notes.append("outcome changed between repetitions: "
                                 + ", ".join(f"{n} {o}" for o, n in sorted(seen.items())))
-        if not growing:
+        settled = verdict.confirmed(deltas, settings.repeat.measured)
+        if settled == Verdict.UNCONFIRMED:
+            return self._unconfirmed(result)
+        if settled == Verdict.CLEAN:
             if settings.save_all and settings.trace:
                 self._traced_runs(run, settings, result.nodeid)
             return result
-        if len(deltas) < settings.repeat.measured:
-            return self._unconfirmed(result)
 
-        if "threads" in growing:
+        grown = verdict.growing(deltas)
+        if "threads" in grown:
             result.resources = [Resource("thread", thread_tools.describe(t, self._site))
                                 for t in alive]
-        if "handles" in growing:
+        if "handles" in grown:
             result.resources += [Resource(h.kind, h.describe(self._site)) for h in left]
-        memory = growing - RESOURCE_METRICS
-        traced_runs = settings.repeat.measured * budget.TRACE_SLOWDOWN
-        if settings.trace and memory and not affords(traced_runs):
-            result.notes.append("allocation sites not traced: tracing this test would exceed "
-                                "the confirmation budget (--leak-forensics-budget)")
-        elif settings.trace and memory:
+        memory = verdict.memory_grew(deltas)
+        # A confirmed leak is always traced: the budget limits which suspects are
+        # confirmed, never what a confirmed leak's report says.
+        traced = settings.trace and memory
+        if traced:
             self._pinpoint(run, settings, result)
-            if not (result.sites or result.types or result.resources):
-                result.verdict = INCONCLUSIVE
-                result.notes.append(
-                    "memory grew on every untraced repetition but no allocation site or "
-                    "type grew on every traced one (allocations outside Python's allocator?)")
-                return result
         elif memory:
             result.notes.append("allocation sites not traced for this test")
-        result.verdict = LEAK
+        result.verdict = verdict.explained(
+            traced=traced, memory=memory,
+            found=bool(result.sites or result.types or result.resources))
+        if result.verdict == Verdict.INCONCLUSIVE:
+            result.notes.append(
+                "memory grew on every untraced repetition but no allocation site or "
+                "type grew on every traced one (allocations outside Python's allocator?)")
+            return result
         result.fail = settings.fail
         rule = known_leaks.match(result, (*settings.allow, *known_leaks.BUILT_IN))
+        result.verdict = verdict.known(result.verdict, rule is not None)
         if rule is not None:
-            result.verdict, result.fail, result.known = KNOWN, False, rule.to_json()
+            result.fail, result.known = False, rule.known()
         return result
 
     def _unconfirmed(self, result: TestResult) -> TestResult:
         screen = self.screened()
-        result.verdict = UNCONFIRMED
+        result.verdict = Verdict.UNCONFIRMED
         result.notes.append(
             f"its own run kept {screen.blocks} blocks and {screen.malloc} bytes of C memory; "
             "repeating it would exceed the confirmation budget "
@@ -221,23 +220,21 @@ class Probe:
         return result
 
     def _confirm(self, run: Callable[[], Leftovers], measured: int, affords: Affords
-                 ) -> tuple[list[Reading], set[str], Leftovers]:
+                 ) -> tuple[list[Reading], Leftovers]:
         """Measured runs until one does not grow; stops early (still growing) if the
         budget runs out. Returns what the last run left running."""
         deltas: list[Reading] = []
-        growing = set(METRICS)
         left: Leftovers = ([], [])
         for _ in range(measured):
-            if not affords(1.0):
-                return deltas, growing, left
+            if not affords():
+                break
             self._mark()
             left = run()
             delta = self._since_mark()
             deltas.append(Reading(delta.blocks, delta.malloc, len(left[0]), len(left[1])))
-            growing = {m for m in growing if meter.grew(deltas[-1], m)}
-            if not growing:
+            if not verdict.growing(deltas):
                 break
-        return deltas, growing, left
+        return deltas, left
 
     def _traced_runs(self, run: Callable[[], Leftovers], settings: Settings, nodeid: str,
                      sample: bool = False
@@ -268,7 +265,7 @@ class Probe:
                 if snapshots:
                     run()
                 censuses.append(None if self.heap.thawed
-                                else growth.census(self.heap.visible_objects()))
+                                else census.census(self.heap.visible_objects()))
                 traced = tracemalloc.take_snapshot()
                 snapshots.append(growth.group_traces(
                     traced.traces._traces, self.classifier))  # type: ignore[attr-defined]
@@ -286,24 +283,25 @@ class Probe:
         rss_per_run = (meter.rss() - rss_before) // settings.repeat.measured
         return snapshots, censuses, rss_per_run
 
-    def _encode(self, traced: tracemalloc.Snapshot, census: dict[str, int] | None,
+    def _encode(self, traced: tracemalloc.Snapshot, types: dict[str, int] | None,
                 nodeid: str, label: str) -> bytes:
         """A saved snapshot of the test's blocks: ours (this toolkit's) are left out."""
-        from . import snapshot, snapshot_file
+        from .snapshot import model
         is_own = self.classifier.is_own
-        raw = traced.traces._traces  # type: ignore[attr-defined]
-        kept = snapshot.Snapshot.from_traces(
+        raw = traced.traces._traces  # type: ignore[attr-defined]  # the raw tuples, no copies
+        kept = model.Snapshot.from_traces(
             (t for t in raw if not is_own(t[2])), traced.traceback_limit,
-            meta={"test": nodeid, "label": label}, census=census,
-            garbage=snapshot.garbage_summary())
-        return snapshot_file.encode(kept)
+            meta={"test": nodeid, "label": label}, census=types,
+            garbage=model.garbage_summary())
+        return kept.encode()
 
     def _pinpoint(self, run: Callable[[], Leftovers], settings: Settings,
                   result: TestResult) -> None:
         snapshots, censuses, result.rss_per_run = self._traced_runs(
             run, settings, result.nodeid, sample=settings.owners)
-        sites, size, count = growth.recurring_sites(snapshots, self.classifier,
-                                                    settings.threshold)
+        sites, size, count = growth.recurring_sites(snapshots, self.classifier)
+        if not verdict.over_threshold(size, settings.threshold):
+            sites, size, count = [], 0, 0
         result.sites = sites[: settings.top]
         result.size_per_run, result.count_per_run = size, count
         result.types = growth.recurring_types(censuses)[: settings.top]
@@ -329,7 +327,7 @@ class Probe:
         except Exception as exc:
             return self._owner_error(nodeid, exc)
 
-    def cyclic_garbage(self, run_once: RunOnce, settings: Settings) -> list[dict[str, object]]:
+    def cyclic_garbage(self, run_once: RunOnce, settings: Settings) -> list[CollectedGarbage]:
         """One more run of the test, traced, with the collector keeping what it frees
         (``DEBUG_SAVEALL``): what the run left for the cyclic collector, by type and
         allocation site. Information for ``--leak-forensics-gc-debug``, not a leak.
@@ -364,7 +362,7 @@ class Probe:
         frames = owners.creation_traceback(obj)
         return self._site(frames) if frames else None
 
-    def _site(self, frames: tuple[tuple[str, int], ...]) -> str | None:
+    def _site(self, frames: Frames) -> str | None:
         """The line a stack (innermost first) is charged to, as sites are."""
         charged = self.classifier.charge(frames)
         if charged is None:

@@ -10,18 +10,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .cleanup.steps import OPT_IN, STEPS
+from .errors import ConfigError
+
 if TYPE_CHECKING:
-    from .known_leaks import Rule
-
-#: Cleanup steps a project can switch off by name (``leak_forensics_cleanup_skip``).
-CLEANUP_STEPS = ("user", "threads", "sqlalchemy", "stdlib", "bounded-caches", "gc")
-
-#: Steps that reset state user code may rely on (see ``stdlib_caches.UNSAFE``); opt-in only.
-OPT_IN_STEPS = ("stdlib-unsafe",)
-
-
-class ConfigError(ValueError):
-    """A user-supplied setting is malformed; the message is shown to the user as is."""
+    from .analysis.known_leaks import Rule
 
 
 @dataclass(frozen=True)
@@ -134,12 +127,12 @@ def parse_steps(names: list[str] | tuple[str, ...]) -> tuple[frozenset[str], fro
     opt_in: set[str] = set()
     for raw in names:
         for name in str(raw).replace(",", " ").split():
-            if name in CLEANUP_STEPS:
+            if name in STEPS:
                 skip.add(name)
-            elif name in OPT_IN_STEPS:
+            elif name in OPT_IN:
                 opt_in.add(name)
             else:
-                known = ", ".join(CLEANUP_STEPS + OPT_IN_STEPS)
+                known = ", ".join([*STEPS, *OPT_IN])
                 raise ConfigError(f"unknown cleanup step {name!r} (known: {known})")
     return frozenset(skip), frozenset(opt_in)
 

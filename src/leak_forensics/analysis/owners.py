@@ -1,0 +1,328 @@
+"""Who keeps leaked objects alive: the shortest reference path from a named root.
+
+objgraph's ``find_backref_chain`` calls ``gc.get_referrers`` for every object it visits,
+and each call scans the whole heap: minutes on a large process. Here the reverse
+references are indexed once per analysis (one ``gc.get_referents`` per tracked object),
+and each sampled object's breadth-first search reads the index.
+
+A root is something a reader can find in their code: a module global
+(``pkg.mod.NAME``), a class attribute (``pkg.mod.Class.attr``), a local of a live
+thread's frame, or, when the search runs out, the last object reached (a closure's
+function, or "held outside Python" when nothing the collector sees refers to it).
+Edges read like code: ``['key']``, ``[3]``, ``.attr``, ``closure 'name'``.
+
+The *suspect* edge is the one from the last object that existed before the leaking
+runs to the first object they created (LeakCanary's underlined reference): whatever
+was there before is an expected holder; the edge after it is where the leak begins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+import threading
+import types
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..measure.census import type_name
+from ..types import Frames
+
+#: Objects searched per sampled object before giving up on finding a named root.
+SEARCH_LIMIT = 100_000
+_KEY_WIDTH = 24
+
+
+@dataclass(frozen=True)
+class Chain:
+    """One sampled object's owner chain, rendered."""
+
+    type: str
+    root: str
+    path: str  # the root, then each edge, then "-> Type"
+    suspect: str | None  # the path up to the edge where the leak begins (None: unknown)
+    pattern: str  # the path with keys and indexes normalised, for grouping
+    suspect_pattern: str | None
+
+    @property
+    def where(self) -> str:
+        """Where the leak goes, as tests that leak into the same place share it."""
+        return self.suspect_pattern or self.pattern
+
+
+class _Heap:
+    """The reverse-reference index of every object the collector tracks, and the roots."""
+
+    def __init__(self, ignore: list[object], display: Callable[[str], str]) -> None:
+        """``ignore``: containers of the caller's that hold what is searched for (this
+        list too)."""
+        frame = sys._getframe()
+        ignored = {id(o) for o in ignore} | {id(ignore)}
+        while frame is not None:  # this analysis's own frames hold the samples
+            ignored.add(id(frame))
+            frame = frame.f_back
+        objects = gc.get_objects()
+        ignored.add(id(objects))
+        self.ignored = ignored
+        # Untracked objects (strings, numbers, containers of only those) hold nothing
+        # tracked, so they are never on a path: leaving them out halves the work.
+        referrers: dict[int, list[object]] = {}
+        add, tracked, held_by = referrers.setdefault, gc.is_tracked, gc.get_referents
+        for holder in objects:
+            if id(holder) not in ignored:
+                for held in filter(tracked, held_by(holder)):
+                    add(id(held), []).append(holder)
+        self.referrers = referrers
+        del objects
+        self.module_dicts = {id(m.__dict__): name for name, m in list(sys.modules.items())
+                             if isinstance(m, types.ModuleType)}
+        # A running frame's locals belong to its thread's stack, which the collector does
+        # not traverse: each other thread's frames are added as holders of their locals.
+        self.thread_frames: dict[int, str] = {}
+        names = {t.ident: t.name for t in threading.enumerate()}
+        here = threading.get_ident()
+        for ident, top in sys._current_frames().items():
+            while top is not None and ident != here:
+                self.thread_frames[id(top)] = (
+                    f"thread {names.get(ident, ident)}, frame {top.f_code.co_name}() at "
+                    f"{display(top.f_code.co_filename)}:{top.f_lineno}")
+                for value in top.f_locals.values():
+                    referrers.setdefault(id(value), []).append(top)
+                top = top.f_back
+
+    def holders(self, obj: object) -> list[object]:
+        return self.referrers.get(id(obj), [])
+
+    def root_name(self, holder: object, held: object) -> str | None:
+        """The name of a root ``holder`` is (given the object it leads to), or None."""
+        if id(holder) in self.module_dicts:
+            return self.module_dicts[id(holder)]
+        if id(holder) in self.thread_frames:
+            return self.thread_frames[id(holder)]
+        if isinstance(holder, type) and _is_class_dict(holder, held):
+            return f"{holder.__module__}.{holder.__qualname__}"
+        return None
+
+
+def _is_class_dict(cls: type, candidate: object) -> bool:
+    return isinstance(candidate, dict) and any(
+        d is candidate for d in gc.get_referents(cls) if isinstance(d, dict))
+
+
+def owner_chains(targets: Sequence[object], is_new: Callable[[object], bool],
+                 display: Callable[[str], str] = str) -> list[Chain]:
+    """The owner chain of each target, searched from the target towards the roots.
+
+    ``is_new`` says whether an object was created by the leaking runs (for the suspect
+    edge). ``display`` shortens file names. ``targets`` itself is no owner, nor are the
+    callers' frames.
+    """
+    heap = _Heap([targets], display)
+    try:
+        return [_chain(heap, target, is_new) for target in targets]
+    finally:
+        heap.referrers.clear()
+
+
+def _chain(heap: _Heap, target: object, is_new: Callable[[object], bool]) -> Chain:
+    seen = {id(target)}
+    child_of: dict[int, object] = {}  # holder id -> the object it leads to on the way
+    queue = deque([target])
+    tops: list[object] = []  # objects nothing (that the collector sees) refers to
+    while queue and len(seen) < SEARCH_LIMIT:
+        node = queue.popleft()
+        holders = [h for h in heap.holders(node) if id(h) not in heap.ignored]
+        if not holders:
+            tops.append(node)
+        for holder in holders:
+            if id(holder) in seen:
+                continue
+            seen.add(id(holder))
+            child_of[id(holder)] = node
+            name = heap.root_name(holder, node)
+            if name is not None:
+                return _render(name, _walk(holder, child_of), is_new, namespace=True)
+            queue.append(holder)
+    if not tops:
+        return _render(f"no named root within {len(seen)} objects", [target], is_new)
+    # A function that only C holds (a callback registered with an extension, atexit) is
+    # named by its qualified name; other tops are anonymous.
+    functions = [t for t in tops if isinstance(t, types.FunctionType)]
+    top = functions[0] if functions else tops[0]
+    if functions:
+        return _render(f"{top.__module__}.{top.__qualname__}", _walk(top, child_of), is_new)
+    if top is target:
+        return _render("held outside Python", [target], is_new)
+    return _render(f"held outside Python: {type_name(top)}", _walk(top, child_of), is_new)
+
+
+def _walk(start: object, child_of: dict[int, object]) -> list[object]:
+    """From a holder down to the target, following the search's links."""
+    nodes = [start]
+    while id(nodes[-1]) in child_of:
+        nodes.append(child_of[id(nodes[-1])])
+    return nodes
+
+
+def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
+            namespace: bool = False) -> Chain:
+    """``nodes`` runs from the root object (or the top one reached) to the target. With
+    ``namespace``, ``nodes[0]`` is a module's dict, a class or a thread's frame, and its
+    first edge completes the root's name (``pkg.mod`` + ``.NAME``)."""
+    texts: list[str] = []
+    patterns: list[str] = []
+    suspect_at: int | None = None
+    i = 0
+    while i + 1 < len(nodes):
+        text, pattern, used = _edge(nodes, i, namespace and i == 0)
+        if suspect_at is None and not is_new(nodes[i]) and is_new(nodes[i + used]):
+            suspect_at = len(texts)
+        texts.append(text)
+        patterns.append(pattern)
+        i += used
+    if namespace and texts:
+        root += texts.pop(0)
+        patterns.pop(0)
+        suspect_at = None if suspect_at is None else max(suspect_at - 1, -1)
+    target = nodes[-1]
+    short = type(target).__name__
+    end = None if suspect_at is None else suspect_at + 1
+    return Chain(type_name(target), root, f"{root}{''.join(texts)} -> {short}",
+                 None if end is None else root + "".join(texts[:end]),
+                 f"{root}{''.join(patterns)} -> {short}",
+                 None if end is None else root + "".join(patterns[:end]))
+
+
+def _edge(nodes: list[object], i: int, namespace: bool) -> tuple[str, str, int]:
+    """How ``nodes[i]`` refers to ``nodes[i+1]``: (text, normalised text, nodes used)."""
+    holder, held = nodes[i], nodes[i + 1]
+    after = nodes[i + 2] if i + 2 < len(nodes) else None
+    if isinstance(holder, type):  # a class, through its __dict__
+        name = _key_of(held, after) if after is not None else None
+        if isinstance(name, str):
+            return f".{name}", f".{name}", 2
+        return ".__dict__", ".__dict__", 1
+    if isinstance(holder, types.FrameType):
+        for name, value in holder.f_locals.items():
+            if value is held:
+                return f", local '{name}'", f", local '{name}'", 1
+        return ", its frame", ", its frame", 1
+    if isinstance(holder, dict):
+        key = _key_of(holder, held)
+        if namespace and isinstance(key, str):
+            return f".{key}", f".{key}", 1
+        if key is not None:
+            return f"[{_short(key)}]", "[...]", 1
+        return " (a key)", " (a key)", 1
+    if isinstance(holder, (list, tuple)):  # by position, without calling a subclass's code
+        items = list.__iter__(holder) if isinstance(holder, list) else tuple.__iter__(holder)
+        for index, value in enumerate(items):
+            if value is held:
+                return f"[{index}]", "[...]", 1
+    if isinstance(holder, (set, frozenset)):
+        return " (in a set)", " (in a set)", 1
+    if isinstance(holder, types.CellType):
+        return ".cell_contents", ".cell_contents", 1
+    if isinstance(holder, types.FunctionType):
+        closure = holder.__closure__ or ()
+        if held is closure and i + 3 < len(nodes):
+            for name, cell in zip(holder.__code__.co_freevars, closure, strict=False):
+                if cell is after:
+                    return f" closure '{name}'", f" closure '{name}'", 3
+        for attribute in ("__closure__", "__defaults__", "__kwdefaults__", "__dict__",
+                          "__globals__"):
+            if getattr(holder, attribute, None) is held:
+                return f".{attribute}", f".{attribute}", 1
+    if isinstance(holder, types.MethodType):
+        name = "__self__" if holder.__self__ is held else "__func__"
+        return f".{name}", f".{name}", 1
+    # An instance: its attributes, in its __dict__ (or inline values) or in slots.
+    for name, value in _attributes(holder).items():
+        if value is held:
+            return f".{name}", f".{name}", 1
+    if after is not None and held is getattr(holder, "__dict__", None):
+        key = _key_of(held, after)
+        if isinstance(key, str):
+            return f".{key}", f".{key}", 2
+    return f" -> {type(held).__name__}", f" -> {type(held).__name__}", 1
+
+
+def _attributes(obj: object) -> dict[str, object]:
+    found: dict[str, object] = {}
+    with contextlib.suppress(TypeError):  # no __dict__
+        found.update(vars(obj))
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            try:
+                found[name] = getattr(obj, name)
+            except AttributeError:
+                continue
+    return found
+
+
+def _key_of(mapping: object, value: object) -> object | None:
+    if not isinstance(mapping, dict):
+        return None
+    for key, held in dict.items(mapping):  # not a subclass's own items()
+        if held is value:
+            return key
+    for key in dict.keys(mapping):
+        if key is value:
+            return key
+    return None
+
+
+def _short(key: object) -> str:
+    """A dict key as code would write it, abbreviated; a key whose own ``__repr__`` fails
+    is shown by its type."""
+    try:
+        text = repr(key)
+    except Exception:
+        text = f"<{type(key).__name__}>"
+    return text if len(text) <= _KEY_WIDTH else text[: _KEY_WIDTH - 3] + "..."
+
+
+def creation_traceback(obj: object) -> Frames | None:
+    """Where ``obj`` was allocated, innermost frame first (tracing must be on).
+
+    Python 3.11 cannot look up instances of ordinary classes (their memory starts before
+    the object's address), so for those the traceback of an attribute value created
+    inside one of the class's own methods stands in, with the method's frames dropped:
+    what remains starts at the line that constructed the object.
+    """
+    import tracemalloc
+    found = tracemalloc.get_object_traceback(obj)
+    if found is not None:
+        return tuple((f.filename, f.lineno) for f in reversed(found))
+    methods = _method_lines(type(obj))
+    for part in gc.get_referents(obj):
+        if isinstance(part, type):
+            continue
+        found = tracemalloc.get_object_traceback(part)
+        if found is None:
+            continue
+        frames = [(f.filename, f.lineno) for f in reversed(found)]
+        inside = 0
+        while inside < len(frames) and any(
+                frames[inside][0] == file and first <= frames[inside][1] <= last
+                for file, first, last in methods):
+            inside += 1
+        if 0 < inside < len(frames):
+            return tuple(frames[inside:])
+    return None
+
+
+def _method_lines(cls: type) -> list[tuple[str, int, int]]:
+    """(file, first line, last line) of each function defined in ``cls`` and its bases."""
+    spans = []
+    for klass in cls.__mro__[:-1]:
+        for value in vars(klass).values():
+            code = getattr(getattr(value, "__func__", value), "__code__", None)
+            if isinstance(code, types.CodeType):
+                lines = [line for _, _, line in code.co_lines() if line is not None]
+                spans.append((code.co_filename, code.co_firstlineno,
+                              max(lines, default=code.co_firstlineno)))
+    return spans

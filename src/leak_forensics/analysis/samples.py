@@ -1,0 +1,70 @@
+"""Leaked objects picked at the end of a test's traced runs, for their owner chains.
+
+Picked while tracemalloc still traces (it knows where each was allocated) and while the
+heap is still frozen at the start of the runs (what the collector sees is what the runs
+created), then searched once tracing stops, so the search's own allocations are not
+traced.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable, Sequence
+
+from ..measure.census import type_name
+from ..measure.heap import HeapWindow
+from ..results import Owner
+from ..types import Frames
+from . import owners, signatures
+from .attribution import FrameClassifier
+
+#: Types (those that grew the most) and objects per type whose owners are searched: the
+#: searches are cheap next to the index they share.
+TYPES = 10
+PER_TYPE = 5
+
+
+class Sample:
+    def __init__(self, objects: list[object], sites: list[str | None], new: set[int],
+                 classifier: FrameClassifier) -> None:
+        self.objects = objects
+        self.sites = sites
+        self.new = new
+        self.classifier = classifier
+
+    @classmethod
+    def take(cls, created: list[object], types: Sequence[str], classifier: FrameClassifier,
+             site_of: Callable[[Frames], str | None]) -> Sample | None:
+        """``created``: what the collector sees since the runs began; ``types``: those that
+        grew on every run, most first; ``site_of``: the line a traceback is charged to."""
+        wanted: dict[str, list[object]] = {name: [] for name in types}
+        # A dict that existed before (empty, or holding only atomic values) is tracked
+        # only from its first container value on: it shows as created, though it has
+        # no allocation traceback. Such dicts are the usual holders, so they count as old.
+        new: set[int] = set()
+        sites: dict[int, str | None] = {}
+        for obj in created:
+            if type(obj) is not dict or tracemalloc.get_object_traceback(obj) is not None:
+                new.add(id(obj))
+            bucket = wanted.get(type_name(obj))
+            if bucket is None or len(bucket) >= PER_TYPE:
+                continue
+            frames = owners.creation_traceback(obj)
+            site = site_of(frames) if frames else None
+            if frames and site is None:
+                continue  # allocated by pytest, the standard library or this toolkit
+            bucket.append(obj)
+            sites[id(obj)] = site
+        picked = [obj for bucket in wanted.values() for obj in bucket]
+        if not picked:
+            return None
+        return cls(picked, [sites[id(obj)] for obj in picked], new, classifier)
+
+    def owners(self, heap: HeapWindow) -> list[Owner]:
+        objects, self.objects = self.objects, []
+        with heap.whole():
+            chains = owners.owner_chains(objects, lambda o: id(o) in self.new,
+                                         display=self.classifier.display)
+        del objects
+        heap.collect()  # the search's index is gone; its cycles too
+        return signatures.group_owners(chains, self.sites)

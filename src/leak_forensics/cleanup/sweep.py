@@ -1,0 +1,118 @@
+"""The cleanup pass: return the process to a clean state so only real leaks remain measured.
+
+Order matters: user hooks first (they may drop references into the caches below), then
+threads (a finishing thread still owns its objects), SQLAlchemy (sessions hold
+connections and identity maps), the standard library's caches, and the collector last.
+A failing step never stops the pass; its error is kept for the report.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+from collections.abc import Callable
+
+from ..integrations import sqlalchemy
+from ..measure import threads as thread_tools
+from ..measure.heap import HeapWindow
+from . import stdlib_caches
+from .steps import BOUNDED_CACHES, GC, SQLALCHEMY, STDLIB, STDLIB_UNSAFE, THREADS, USER
+
+_registered: list[Callable[[], object]] = []
+
+_LRU_WRAPPER = type(functools.lru_cache(maxsize=1)(len))
+
+
+def clear_bounded_lru_caches(is_user_file: Callable[[str], bool]) -> None:
+    """Empty every ``lru_cache`` with a size limit at module or class level in user code.
+
+    A bounded cache larger than the number of repetitions fills a little on every run
+    and looks exactly like a leak; emptied before each measurement it cannot. Unbounded
+    caches (``maxsize=None``) are left alone: they are how memos leak. Only the code
+    under test: emptying the test runner's and libraries' caches makes them slower and
+    the standard library's are handled by name. Found through ``sys.modules`` rather
+    than the collector, which cannot see a frozen heap.
+    """
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        filename = getattr(module, "__file__", None)
+        if not isinstance(namespace, dict) or not filename or not is_user_file(filename):
+            continue
+        for value in list(namespace.values()):
+            for candidate in (list(vars(value).values()) if isinstance(value, type)
+                              else (value,)):
+                func = getattr(candidate, "__func__", candidate)  # static/classmethod
+                if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
+                    func.cache_clear()
+
+
+def register_cleanup(func: Callable[[], object]) -> Callable[[], object]:
+    """Add a project's own cache clearing to every cleanup pass; usable as a decorator."""
+    if func not in _registered:
+        _registered.append(func)
+    return func
+
+
+def unregister_cleanup(func: Callable[[], object]) -> None:
+    if func in _registered:
+        _registered.remove(func)
+
+
+class CleanupPass:
+    def __init__(self, heap: HeapWindow, *, skip: frozenset[str] = frozenset(),
+                 opt_in: frozenset[str] = frozenset(), thread_timeout: float = 1.0,
+                 hooks: Callable[[], object] | None = None,
+                 is_user_file: Callable[[str], bool] = lambda filename: False) -> None:
+        self.heap = heap
+        self.skip = skip
+        self.opt_in = opt_in
+        self.thread_timeout = thread_timeout
+        self.hooks = hooks
+        self.is_user_file = is_user_file
+        self.errors: list[str] = []
+        self._seen_errors: set[str] = set()
+
+    def run(self, thread_baseline: frozenset[int], *, caches: bool = True
+            ) -> list[threading.Thread]:
+        """Clean up; return the threads started since ``thread_baseline`` still alive."""
+        if caches and USER not in self.skip:
+            for func in list(_registered):
+                self._guard(f"cleanup {getattr(func, '__qualname__', func)!r}", func)
+            if self.hooks is not None:
+                self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
+        alive: list[threading.Thread] = []
+        if THREADS not in self.skip and thread_tools.started_since(thread_baseline):
+            alive = thread_tools.wait_for(thread_baseline, self.thread_timeout,
+                                          between=self._collect)
+        if caches and SQLALCHEMY not in self.skip:
+            self._guard("sqlalchemy", self._release_sqlalchemy)
+        if caches and BOUNDED_CACHES not in self.skip:
+            self._guard("bounded lru caches",
+                        lambda: clear_bounded_lru_caches(self.is_user_file))
+        if caches and STDLIB not in self.skip:
+            for name, step in stdlib_caches.SAFE.items():
+                self._guard(f"stdlib cache {name}", step)
+            if STDLIB_UNSAFE in self.opt_in:
+                for name, step in stdlib_caches.UNSAFE.items():
+                    self._guard(f"stdlib cache {name}", step)
+        self._collect()
+        return alive
+
+    def _collect(self) -> None:
+        if GC not in self.skip:
+            self.heap.collect()
+
+    def _release_sqlalchemy(self) -> None:
+        if "sqlalchemy" in sys.modules and self.heap.open and not self.heap.thawed:
+            # Inside an unthawed window the collector sees only what this run created.
+            sqlalchemy.release(self.heap.visible_objects())
+
+    def _guard(self, what: str, func: Callable[[], object]) -> None:
+        try:
+            func()
+        except Exception as exc:  # a broken cache must not break the run
+            message = f"{what} failed: {type(exc).__name__}: {exc}"
+            if message not in self._seen_errors:
+                self._seen_errors.add(message)
+                self.errors.append(message)

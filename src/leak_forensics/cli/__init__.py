@@ -1,0 +1,68 @@
+"""The ``leak-forensics`` command line (also ``python -m leak_forensics``).
+
+A thin front over the engine: one module per subcommand, each a ``Command`` that adds
+its arguments and runs; the rules live in the engine (``snapshot``, ``reporters``). Bad
+input is one line on stderr and exit status 2.
+
+Exit status: 0 success; 1 when a ``--fail-*`` condition holds (for CI); 2 usage or bad
+input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from .. import __version__
+from ..errors import BadInput
+from .common import EXIT_BAD_INPUT, EXIT_OK
+from .convert import ConvertCommand
+from .diff import DiffCommand
+from .report import ReportCommand
+from .show import ShowCommand
+
+
+class Command(Protocol):
+    """A subcommand; its class docstring is its description in ``--help``."""
+
+    name: str
+    help: str
+
+    def prepare_parser(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+COMMANDS: tuple[Command, ...] = (ReportCommand(), DiffCommand(), ShowCommand(),
+                                 ConvertCommand())
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="leak-forensics",
+        description="Read what pytest --leak-forensics found. Exit status: 0 success, "
+                    "1 a --fail-* condition held, 2 usage error or bad input.")
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help,
+                                  description=" ".join((type(command).__doc__ or "").split()))
+        command.prepare_parser(sub)
+        sub.set_defaults(run=command.run)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    command = parser()
+    args = command.parse_args(argv)  # argparse itself exits with 2 on usage errors
+    if getattr(args, "cumulative", False) and args.key == "traceback":
+        command.error("--cumulative needs --key lineno or filename")
+    try:
+        return int(args.run(args))
+    except BadInput as exc:
+        print(f"leak-forensics: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:  # e.g. piped into head
+        return EXIT_OK

@@ -1,0 +1,26 @@
+"""What counts as the test harness rather than the code under test: one list for every stage.
+
+Allocation sites, owner roots and the type census all leave the harness out: pytest, its
+plugin machinery, pytest-xdist's transport, this toolkit and the libraries it calls while
+measuring. A leak is never charged to them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+
+#: Top-level packages (and single-file modules) of the harness.
+HARNESS_PACKAGES = ("_pytest", "pytest", "pluggy", "xdist", "execnet", "leak_forensics",
+                    "objgraph")
+#: Modules whose types the census leaves out: the harness, and tracemalloc's own
+#: snapshot objects, which only exist because we measure.
+HARNESS_TYPE_PREFIXES = tuple(f"{name}." for name in (*HARNESS_PACKAGES, "tracemalloc"))
+
+_OWN_DIR = os.path.join(os.path.normcase(os.path.realpath(os.path.dirname(__file__))), "")
+
+
+@functools.cache  # a process has few files, and realpath costs system calls
+def is_own_file(filename: str) -> bool:
+    """Whether ``filename`` is part of this toolkit (symlinked installs included)."""
+    return os.path.normcase(os.path.realpath(filename)).startswith(_OWN_DIR)

@@ -1,0 +1,150 @@
+"""Process figures cheap enough to read around every test.
+
+``sys.getallocatedblocks()`` (~60 ns) counts pymalloc blocks, i.e. objects up to 512 bytes.
+Anything larger goes straight to the C allocator and is invisible to it, so a test that
+keeps one 10 kB buffer per run would look clean; glibc's ``mallinfo2`` (sub-microsecond
+here) covers those bytes. RSS is read for the report only: it moves in pages and arenas,
+too coarse to judge a single run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+import threading
+from array import array
+from dataclasses import dataclass
+
+import psutil
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd",
+        "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def _load_mallinfo2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        func = libc.mallinfo2
+    except (OSError, AttributeError):  # musl, or glibc older than 2.33
+        return None
+    func.restype = _MallInfo2
+    func.argtypes = []
+    return func
+
+
+_mallinfo2 = _load_mallinfo2()
+
+
+def malloc_bytes() -> int:
+    """Bytes in use from the C allocator (heap and mmap'd chunks); 0 where unknown."""
+    if _mallinfo2 is None:
+        return 0
+    info = _mallinfo2()
+    return int(info.uordblks + info.hblkhd)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    blocks: int
+    malloc: int
+    threads: int = 0
+    #: Other resources left open: file descriptors, processes, tasks, connections.
+    handles: int = 0
+
+    def __sub__(self, other: Reading) -> Reading:
+        return Reading(self.blocks - other.blocks, self.malloc - other.malloc,
+                       self.threads - other.threads, self.handles - other.handles)
+
+    def __add__(self, other: Reading) -> Reading:
+        return Reading(self.blocks + other.blocks, self.malloc + other.malloc,
+                       self.threads + other.threads, self.handles + other.handles)
+
+
+ZERO = Reading(0, 0, 0, 0)
+
+METRICS = ("blocks", "malloc", "threads", "handles")
+#: The metrics that are resources, not memory: their growth needs no tracing to explain.
+RESOURCE_METRICS = frozenset({"threads", "handles"})
+
+
+class Gauge:
+    """Growth between a mark and now, with nothing the mark allocated alive in between.
+
+    A reading kept as a ``Reading`` is three pymalloc blocks (the object and two ints),
+    allocated just after the count and still alive at the second count: every measured
+    span would grow by three. The mark lives in a preallocated array instead; values
+    computed from it are made after the second count.
+    """
+
+    __slots__ = ("_mark", "_now")
+
+    def __init__(self) -> None:
+        self._mark = array("q", [0, 0])
+        self._now = array("q", [0, 0])
+
+    def mark(self) -> None:
+        _read_into(self._mark)
+
+    def since_mark(self) -> Reading:
+        _read_into(self._now)
+        return Reading(self._now[0] - self._mark[0], self._now[1] - self._mark[1])
+
+
+def _read_into(slots: array) -> None:
+    slots[0] = sys.getallocatedblocks()
+    slots[1] = malloc_bytes()
+
+
+#: glibc gives threads up to 8 arenas per core on 64-bit systems.
+_ARENAS_PER_CORE = 8
+_MAX_WARM_THREADS = 64
+
+
+def warm_up_allocator() -> None:
+    """Make glibc create its per-thread arenas now, before any test is measured.
+
+    The first time N threads allocate at once, glibc creates an arena for each (up to 8
+    per core), and each new arena's header counts as C memory in use: a test that is the
+    first to run many threads grows by ~2 KiB per arena, once. Threads started later
+    reuse those arenas. A few short-lived threads, all allocating while alive together,
+    pay that cost here instead (about a millisecond).
+    """
+    if _mallinfo2 is None:
+        return
+    count = min(_ARENAS_PER_CORE * (os.cpu_count() or 1), _MAX_WARM_THREADS)
+    barrier = threading.Barrier(count)
+
+    def allocate() -> None:
+        try:
+            barrier.wait(timeout=5)
+        except threading.BrokenBarrierError:
+            return
+        bytes(2048)  # above pymalloc's limit: served by the thread's own arena
+
+    workers = []
+    try:
+        for _ in range(count):
+            worker = threading.Thread(target=allocate, name="leak-forensics-warm-up")
+            worker.start()
+            workers.append(worker)
+    except RuntimeError:  # a thread limit: warm up what we could
+        barrier.abort()
+    for worker in workers:
+        worker.join()
+
+
+_process: psutil.Process | None = None
+
+
+def rss() -> int:
+    global _process
+    if _process is None:
+        _process = psutil.Process()
+    return int(_process.memory_info().rss)

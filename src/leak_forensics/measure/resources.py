@@ -1,0 +1,234 @@
+"""Non-memory resources a run leaves behind: open files and sockets, child processes,
+pending asyncio tasks, checked-out SQLAlchemy connections. (Threads: ``threads``.)
+
+Each kind is listed cheaply enough to do around every test: file descriptors and child
+processes from ``/proc/self`` (tens of microseconds), tasks from asyncio's own registry,
+connections from pool check-out/check-in events. A baseline holds only identities; what
+a run left is what is live now and was not then, described only when reported.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..integrations import sqlalchemy
+from ..types import Frames
+
+Site = Callable[[Frames], "str | None"]
+
+_FD_DIR = next((d for d in ("/proc/self/fd", "/dev/fd") if os.path.isdir(d)), None)
+_TASKS_DIR = "/proc/self/task"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    fds: frozenset[int]
+    processes: frozenset[int]
+    tasks: frozenset[int]
+    connections: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Left:
+    """One resource a run left: its kind (the report's ``resources[].kind``), described
+    on demand (``site`` names the line a stack is charged to)."""
+
+    kind: str
+    describe: Callable[[Site], str]
+
+
+def baseline() -> Baseline:
+    return Baseline(frozenset(_fds()), frozenset(_children()),
+                    frozenset(id(t) for t in _pending_tasks()),
+                    frozenset(sqlalchemy.checkouts.open))
+
+
+def left_since(base: Baseline) -> list[Left]:
+    found = [Left("fd", _fd_text(fd)) for fd in _fds() if fd not in base.fds]
+    found += [Left("process", _process_text(pid)) for pid in _children()
+              if pid not in base.processes]
+    found += [Left("asyncio-task", _task_text(task)) for task in _pending_tasks()
+              if id(task) not in base.tasks]
+    found += [Left("db-connection", _checkout_text(key))
+              for key in list(sqlalchemy.checkouts.open) if key not in base.connections]
+    return found
+
+
+#: goleak and pyleak retry for about 0.4 s before calling anything leaked.
+SETTLE_SECONDS = 0.4
+
+
+def settle(base: Baseline, between: Callable[[], object],
+           seconds: float = SETTLE_SECONDS) -> list[Left]:
+    """What is still left after retrying with growing pauses (a collection in between,
+    which closes files and returns connections nothing holds any more)."""
+    left = left_since(base)
+    deadline = time.monotonic() + seconds
+    pause = 0.01
+    while left and time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+        between()
+        left = left_since(base)
+    return left
+
+
+# -- file descriptors --------------------------------------------------------------------
+
+def _fds() -> list[int]:
+    if _FD_DIR is None:
+        return []
+    try:
+        names = os.listdir(_FD_DIR)
+    except OSError:
+        return []
+    # The listing's own descriptor is in it, closed by now: keep only open ones.
+    return [fd for fd in map(int, names) if _is_open(fd)]
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _fd_text(fd: int) -> Callable[[Site], str]:
+    def describe(site: Site) -> str:
+        try:
+            target = os.readlink(f"{_FD_DIR}/{fd}")
+        except OSError:
+            target = "?"
+        if target.startswith("socket:"):
+            target = _socket_text(fd, target)
+        return f"fd {fd} -> {target}, still open"
+    return describe
+
+
+def _socket_text(fd: int, fallback: str) -> str:
+    import socket
+    try:
+        sock = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return fallback
+    with sock:
+        try:
+            local = sock.getsockname()
+        except OSError:
+            local = None
+        try:
+            peer = sock.getpeername()
+        except OSError:
+            peer = None
+    kind = {socket.AF_INET: "tcp/udp", socket.AF_INET6: "tcp6/udp6"}.get(
+        sock.family, getattr(sock.family, "name", "socket"))
+    parts = [f"{kind} socket"]
+    if local:
+        parts.append(f"local {local}")
+    if peer:
+        parts.append(f"peer {peer}")
+    return " ".join(parts)
+
+
+# -- child processes ---------------------------------------------------------------------
+
+def _children() -> list[int]:
+    """Live child processes; on Linux from each thread's ``children`` file (cheap)."""
+    try:
+        tids = os.listdir(_TASKS_DIR)
+    except OSError:
+        return _children_psutil()
+    pids: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"{_TASKS_DIR}/{tid}/children") as handle:
+                pids += map(int, handle.read().split())
+        except OSError:
+            continue
+    return [pid for pid in pids if not _is_zombie(pid)]
+
+
+def _children_psutil() -> list[int]:
+    import psutil
+    try:
+        return [p.pid for p in psutil.Process().children()
+                if p.status() != psutil.STATUS_ZOMBIE]
+    except psutil.Error:
+        return []
+
+
+def _is_zombie(pid: int) -> bool:
+    """An exited child nobody waited for holds no resources but its table entry."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _process_text(pid: int) -> Callable[[Site], str]:
+    def describe(site: Site) -> str:
+        import psutil
+        try:
+            command = " ".join(psutil.Process(pid).cmdline()) or "?"
+        except psutil.Error:
+            command = "?"
+        return f"pid {pid} ({command[:80]}) still running"
+    return describe
+
+
+# -- asyncio tasks -----------------------------------------------------------------------
+
+def _pending_tasks() -> list[object]:
+    """Tasks not done on loops that are not closed (a closed loop's tasks go with it)."""
+    tasks_module = sys.modules.get("asyncio.tasks")
+    if tasks_module is None:
+        return []
+    registry = [getattr(tasks_module, name, ()) for name in ("_all_tasks", "_scheduled_tasks")]
+    found = []
+    for tasks in registry:
+        for task in list(tasks):
+            try:
+                if not task.done() and not task.get_loop().is_closed():
+                    found.append(task)
+            except Exception:
+                continue
+    return found
+
+
+def _task_text(task: object) -> Callable[[Site], str]:
+    def describe(site: Site) -> str:
+        name = getattr(task, "get_name", lambda: "?")()
+        coro = getattr(task, "get_coro", lambda: None)()
+        qualname = getattr(coro, "__qualname__", type(coro).__name__)
+        origin = getattr(coro, "cr_origin", None)  # (file, line, function), innermost first
+        where = site(tuple((f, n) for f, n, _ in origin)) if origin else None
+        created = f" created at {where}," if where else ""
+        return f"{name} ({qualname}){created} still pending"
+    return describe
+
+
+def track_coroutine_origins(depth: int) -> int:
+    """Coroutines remember where they were created (``cr_origin``, ``depth`` frames):
+    a few microseconds per coroutine, so only around the repetitions of a suspect.
+    Returns the depth set before, to restore."""
+    before = sys.get_coroutine_origin_tracking_depth()
+    sys.set_coroutine_origin_tracking_depth(depth)
+    return before
+
+
+# -- SQLAlchemy connections (followed in ``integrations.sqlalchemy``) ----------------------
+
+def _checkout_text(key: int) -> Callable[[Site], str]:
+    pool, frames = sqlalchemy.checkouts.open.get(key, ("pool", ()))
+
+    def describe(site: Site) -> str:
+        where = site(frames) if frames else None
+        taken = f" checked out at {where}," if where else ""
+        return f"connection from a {pool}{taken} never returned"
+    return describe

@@ -1,0 +1,301 @@
+"""Running a pytest item's phases with the counters open everywhere but in report-making.
+
+The test's own run is the screen, and its reports must survive it (they are logged
+after the verdict) — so their memory must not count. ``runtestprotocol`` interleaves
+report creation with the phases, and measuring from inside hook wrappers also counts
+pluggy's per-call lists; both bias every test by a dozen blocks and hide small leaks.
+So the phases are driven here with pytest's public pieces (``CallInfo.from_call`` and
+the ``pytest_runtest_makereport`` hook), and the counters pause while a report is made.
+
+Repetitions need none of this: their reports are thrown away, so ``runtestprotocol``
+under one window is exact.
+"""
+
+from __future__ import annotations
+
+import bdb
+import functools
+import sys
+import warnings
+from collections.abc import Callable
+
+import pytest
+from _pytest import timing
+from _pytest.fixtures import FixtureDef, TopRequest
+from _pytest.runner import runtestprotocol
+from _pytest.unittest import TestCaseFunction
+
+from ..measure.meter import Reading
+
+_SETTLED = pytest.StashKey[bool]()
+
+
+def _settle(item: pytest.Item) -> None:
+    """Put the item in the state every later run starts from, before the window opens.
+
+    An item's first run differs from the next ones in what collection left on it: its
+    stash allocates its table on the first write, and a ``unittest`` item holds the
+    ``TestCase`` made at collection until its first tear-down releases it. Either would
+    move the screen by a few blocks; repetitions start from the settled state anyway.
+    """
+    item.stash[_SETTLED] = True
+    if isinstance(item, TestCaseFunction) and "_instance" in vars(item):
+        # TestCaseFunction.teardown does exactly this; setup makes a new instance.
+        item._obj = None  # type: ignore[attr-defined]
+        del item._instance  # type: ignore[attr-defined]
+
+
+class Spans:
+    """What the caller measures with: open a span, close it (counted or not)."""
+
+    def __init__(self, open_span: Callable[[], None],
+                 close_span: Callable[[bool], None]) -> None:
+        self.open = open_span
+        self.close = close_span
+
+
+def _interactive(call: pytest.CallInfo[None], report: pytest.TestReport) -> bool:
+    if call.excinfo is None or hasattr(report, "wasxfail"):
+        return False
+    return not call.excinfo.errisinstance((pytest.skip.Exception, bdb.BdbQuit))
+
+
+def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
+                kwargs: dict[str, object], reraise: tuple[type[BaseException], ...],
+                spans: Spans, first: Callable[[], object] | None = None,
+                last: Callable[[], object] | None = None) -> pytest.CallInfo[None]:
+    """``CallInfo.from_call`` with only ``first()``, the hook call and ``last()`` in the
+    counted span.
+
+    The timestamps end up in the report, which outlives the run; made outside the span
+    they don't count as the test's memory.
+    """
+    start = timing.time()
+    precise_start = timing.perf_counter()
+    excinfo = None
+    spans.open()
+    try:
+        if first is not None:
+            first()
+        hook(item=item, **kwargs)
+    except BaseException:
+        excinfo = pytest.ExceptionInfo.from_current()
+        if isinstance(excinfo.value, reraise):
+            spans.close(False)
+            raise
+    if last is not None:
+        last()
+    spans.close(True)
+    precise_stop = timing.perf_counter()
+    return pytest.CallInfo(None, excinfo, start=start, stop=timing.time(),
+                           duration=precise_stop - precise_start, when=when,  # type: ignore[arg-type]
+                           _ispytest=True)
+
+
+def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
+                 spans: Spans) -> list[pytest.TestReport]:
+    """One full run of ``item``; returns its reports, not yet logged."""
+    ihook = item.ihook
+    config = item.config
+    _settle(item)
+    renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
+
+    def release() -> None:
+        item._request = False  # type: ignore[attr-defined]
+        item.funcargs = None  # type: ignore[attr-defined]
+
+    if renew:
+        # The request is made again in the set-up span and released at the end of the
+        # tear-down span, so both ends of its life count; the one made at collection goes
+        # first.
+        release()
+    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+    if not config.getoption("usepdb", False):
+        reraise += (KeyboardInterrupt,)
+    slots: list[pytest.TestReport | None] = [None, None, None]
+    try:
+        for index, when in enumerate(("setup", "call", "teardown")):
+            if when == "call" and not (slots[0] and slots[0].passed):
+                continue
+            kwargs: dict[str, object] = {}
+            if when == "teardown":
+                session = item.session
+                stopping = session.shouldfail or session.shouldstop
+                kwargs["nextitem"] = None if stopping else nextitem
+            hook = getattr(ihook, f"pytest_runtest_{when}")
+            call = _timed_call(hook, item, when, kwargs, reraise, spans,
+                               first=item._initrequest if renew and when == "setup"  # type: ignore[attr-defined]
+                               else None,
+                               last=release if renew and when == "teardown" else None)
+            report = ihook.pytest_runtest_makereport(item=item, call=call)
+            if _interactive(call, report):
+                ihook.pytest_exception_interact(node=item, call=call, report=report)
+            slots[index] = report
+            del call, report
+    finally:
+        if renew:
+            release()  # done already, unless the run was interrupted
+    return [r for r in slots if r is not None]
+
+
+def set_up_parents(item: pytest.Item) -> None:
+    """Set up the item's parent nodes and its higher-scoped fixtures, nothing else.
+
+    Called inside the set-up phase (output is captured as usual) with the counters
+    paused: a module or class fixture lives until its scope ends, and neither it nor
+    pytest's bookkeeping for it is the test's memory. A failure is left for the test's
+    own set-up to raise: pytest caches it on the node or the fixture.
+    """
+    try:
+        item.session._setupstate.setup(_Sibling(item))  # type: ignore[arg-type]
+        wider = _wider_fixtures(item)
+        if not wider:
+            return
+        request = TopRequest(item, _ispytest=True)  # type: ignore[arg-type]
+        with warnings.catch_warnings():
+            # The item itself is not set up yet, which pytest 9 flags as a late request;
+            # where a later pytest refuses, the fixture is set up (and counted) as before.
+            warnings.filterwarnings("ignore", "Calling request.getfixturevalue",
+                                    pytest.PytestRemovedIn10Warning)
+            for name in wider:
+                request.getfixturevalue(name)
+    except (KeyboardInterrupt, SystemExit, pytest.exit.Exception):
+        raise
+    except BaseException:
+        return
+
+
+def parents_ready(item: pytest.Item) -> bool:
+    """Are the item's parents and higher-scoped fixtures all set up already?"""
+    stack = item.session._setupstate.stack
+    if any(node not in stack for node in item.listchain()[:-1]):
+        return False
+    return all(fixturedef.cached_result is not None
+               for fixturedef in _wider_fixtures(item).values())
+
+
+def _wider_fixtures(item: pytest.Item) -> dict[str, pytest.FixtureDef[object]]:
+    """The item's fixtures scoped wider than a function, in set-up order, by name."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return {}
+    wider = {}
+    for name in getattr(item, "fixturenames", ()):
+        defs = info.name2fixturedefs.get(name)
+        if defs and defs[-1].scope != "function":
+            wider[name] = defs[-1]
+    return wider
+
+
+def prune_stale_finalizers(item: pytest.Item) -> None:
+    """Drop the spent tear-down callbacks a test left on its wider-scoped fixtures.
+
+    A function-scoped fixture that requests a session fixture (``tmp_path`` requests
+    ``tmp_path_factory``) registers ``partial(fixturedef.finish, request=...)`` with it on
+    every test, and the session fixture keeps them all until it ends: pytest's memory,
+    ten blocks per test, that looks like a leak in every test using ``tmp_path``. Once the
+    test is torn down each such callback is a no-op (``finish`` returns at once for a
+    fixture with no cached value), so removing it changes nothing but the memory.
+    """
+    for fixturedef in _wider_fixtures(item).values():
+        finalizers = getattr(fixturedef, "_finalizers", None)
+        if isinstance(finalizers, list) and finalizers:
+            finalizers[:] = [fin for fin in finalizers if not _spent_finish(fin)]
+
+
+def _spent_finish(fin: object) -> bool:
+    if not isinstance(fin, functools.partial):
+        return False
+    owner = getattr(fin.func, "__self__", None)
+    return (isinstance(owner, FixtureDef) and getattr(fin.func, "__name__", "") == "finish"
+            and owner.scope == "function" and owner.cached_result is None)
+
+
+def leaves_parents(item: pytest.Item, nextitem: pytest.Item | None) -> bool:
+    """Will tearing down ``item`` before ``nextitem`` also tear down a parent node?"""
+    needed = set(nextitem.listchain()) if nextitem is not None else set()
+    return any(node not in needed for node in item.listchain()[:-1])
+
+
+def tear_down_apart(item: pytest.Item, nextitem: pytest.Item | None,
+                    pause: Callable[[], bool], resume: Callable[[], None]
+                    ) -> BaseException | None:
+    """Tear down the item, then, with the counters paused, the parents ``nextitem``
+    does not share; returns the first error. pytest's own tear-down then finds
+    nothing left to do and runs its bookkeeping inside the counted span as usual."""
+    state = item.session._setupstate
+    error: BaseException | None = None
+    for target, paused_part in ((_Sibling(item), False), (nextitem, True)):
+        paused = pause() if paused_part else False
+        try:
+            state.teardown_exact(target)  # type: ignore[arg-type]
+        except (KeyboardInterrupt, SystemExit, pytest.exit.Exception):
+            raise
+        except BaseException as exc:
+            error = error or exc
+        finally:
+            if paused:
+                resume()
+    return error
+
+
+def section_memory(sections: list[tuple[str, str, str]]) -> Reading:
+    """Blocks and bytes pytest keeps for captured-output sections added during a run."""
+    blocks = malloc = 0
+    for _, _, content in sections:
+        blocks += 1  # the (when, key, content) tuple
+        if len(content) > 1:  # "" and one-character strings are shared singletons
+            size = sys.getsizeof(content)
+            if size <= 512:
+                blocks += 1
+            else:
+                malloc += size
+    return Reading(blocks, malloc)
+
+
+class _Sibling:
+    """Stands in for the next item so a repetition's tear-down stops above the test.
+
+    pytest tears down every node the next item does not share. Passing the test itself
+    would keep its own node — and its function-scoped fixtures — set up; passing this
+    keeps only the parents (module, class, session fixtures stay up between runs).
+    """
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._chain = item.listchain()[:-1]
+        self._parent = item.parent
+
+    def listchain(self) -> list[pytest.Node]:
+        return list(self._chain)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._parent, name)
+
+
+_DOCTEST_NAMESPACE = "_leak_forensics_doctest_globs"
+
+
+def keep_doctest_namespace(item: pytest.Item) -> None:
+    """A doctest's runner clears its namespace after each run; keep a copy to repeat it."""
+    globs = getattr(getattr(item, "dtest", None), "globs", None)
+    if isinstance(globs, dict):
+        setattr(item, _DOCTEST_NAMESPACE, dict(globs))
+
+
+def rerun(item: pytest.Item) -> str:
+    """One silent repetition of the whole test; pytest's per-item records are put back."""
+    namespace = getattr(item, _DOCTEST_NAMESPACE, None)
+    if namespace is not None:
+        item.dtest.globs.update(namespace)  # type: ignore[attr-defined]
+    sections = len(item._report_sections)
+    properties = list(item.user_properties)
+    with warnings.catch_warnings(record=True):
+        reports = runtestprotocol(item, nextitem=_Sibling(item), log=False)  # type: ignore[arg-type]
+    prune_stale_finalizers(item)
+    del item._report_sections[sections:]
+    item.user_properties[:] = properties
+    if any(r.failed for r in reports):
+        return "failed"
+    if any(r.skipped for r in reports):
+        return "skipped"
+    return "passed"

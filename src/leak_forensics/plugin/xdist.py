@@ -1,0 +1,54 @@
+"""Under pytest-xdist: the controller's side, which runs no test and writes the one report.
+
+Each worker checks its own tests and attaches each test's result (builtin types, a few
+kilobytes at most) to the last report of that test, which xdist already carries to the
+controller; snapshots go to files. At the end each worker sends its notes and suspect
+count in ``workeroutput``. A worker that dies leaves the results of every test it
+finished, and xdist reports the test it was running: that test gets the verdict
+``error`` with a note naming the worker.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ..results import TestResult, Verdict
+from .reporting import Reporting
+
+#: The attribute of a test's last report that carries its result to the controller.
+RESULT_ATTRIBUTE = "leak_forensics"
+#: The key of a worker's ``workeroutput`` with its notes and suspect count.
+OUTPUT_KEY = "leak_forensics"
+
+
+def is_controller(config: pytest.Config) -> bool:
+    return (getattr(config.option, "dist", "no") != "no"
+            and not hasattr(config, "workerinput"))
+
+
+class Controller(Reporting):
+    """Gathers the workers' results as their reports arrive."""
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, RESULT_ATTRIBUTE, None)
+        if isinstance(data, dict):
+            try:
+                self.results.append(TestResult.from_json(data))
+            except (KeyError, TypeError, ValueError) as exc:
+                self.warn(f"{report.nodeid}: a worker's result could not be read: {exc}")
+        elif report.when == "???":  # xdist's report for the test a dead worker was running
+            worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", "?")
+            self.results.append(TestResult(report.nodeid, Verdict.ERROR, notes=[
+                f"worker {worker} crashed while running this test; not checked"]))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: object, error: object) -> None:
+        output = getattr(node, "workeroutput", None) or {}
+        mine = output.get(OUTPUT_KEY) if isinstance(output, dict) else None
+        if isinstance(mine, dict):
+            self.notes += [str(n) for n in mine.get("notes", [])]
+            self.suspects += int(mine.get("suspects", 0))
+        if error:
+            worker = getattr(getattr(node, "gateway", None), "id", "?")
+            self.notes.append(f"worker {worker} went down ({error}); the results of the "
+                              "tests it finished are kept")

@@ -1,0 +1,89 @@
+"""The JSON report CI reads (see ``docs/report.md`` and the report contract): written at
+the end of a session, read back by ``leak-forensics report``."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from dataclasses import dataclass
+
+from .. import __version__
+from ..analysis import signatures
+from ..errors import ReportError
+from ..results import TestResult, Verdict
+from . import Run
+
+# 1: the first format.
+FORMAT_VERSION = 1
+
+
+def document(run: Run) -> dict[str, object]:
+    results, settings = run.results, run.settings
+    return {
+        "format": "leak-forensics-report",
+        "format_version": FORMAT_VERSION,
+        "tool": f"pytest-leak-forensics {__version__}",
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "settings": {
+            "repeat": str(settings.repeat),
+            "threshold": settings.threshold,
+            "fail": settings.fail,
+            "frames": settings.frames,
+            "budget": settings.budget,
+        },
+        "summary": {
+            "tests": len(results),
+            "leak": sum(r.verdict == Verdict.LEAK for r in results),
+            "known_leak": sum(r.verdict == Verdict.KNOWN for r in results),
+            "suspects": run.suspects,
+        },
+        "notes": list(run.notes),
+        "tests": [r.to_json() for r in results],
+        "leak_groups": [g.to_json() for g in signatures.leak_groups(results)],
+    }
+
+
+class JsonReporter:
+    def render(self, run: Run) -> str:
+        return json.dumps(document(run), indent=2) + "\n"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedReport:
+    results: list[TestResult]
+    notes: list[str]
+    suspects: int
+
+
+def read(path: str) -> SavedReport:
+    """Load a report written by ``JsonReporter``; any defect is a ``ReportError``."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"{path}: not a JSON file ({exc})") from None
+    except RecursionError:
+        raise ReportError(f"{path}: JSON nested too deeply to be a report") from None
+    if not isinstance(data, dict) or data.get("format") != "leak-forensics-report":
+        raise ReportError(f"{path}: not a leak-forensics report (no 'format' key saying so)")
+    version = data.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ReportError(f"{path}: report format version {version!r} is newer than this "
+                          f"tool reads ({FORMAT_VERSION}); upgrade pytest-leak-forensics")
+    tests, notes = data.get("tests"), data.get("notes", [])
+    if not isinstance(tests, list) or not isinstance(notes, list):
+        raise ReportError(f"{path}: 'tests' and 'notes' must be lists")
+    try:
+        results = [TestResult.from_json(entry) for entry in tests]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReportError(f"{path}: malformed test entry ({type(exc).__name__}: {exc})"
+                          ) from None
+    summary = data.get("summary")
+    suspects = summary.get("suspects") if isinstance(summary, dict) else None
+    if not isinstance(suspects, int):
+        suspects = sum(r.runs > 1 or r.verdict == Verdict.UNCONFIRMED for r in results)
+    return SavedReport(results, [str(n) for n in notes], suspects)

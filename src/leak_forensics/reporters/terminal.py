@@ -1,0 +1,177 @@
+"""The terminal summary: which tests leak, where, and what piles up — silent for clean tests."""
+
+from __future__ import annotations
+
+import shlex
+from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol
+
+from tabulate import tabulate
+
+from ..analysis import signatures
+from ..results import Owner, TestResult, Verdict
+from ..units import size_text
+from . import Run
+
+SITES_SHOWN = 5
+TYPES_SHOWN = 5
+HOLDERS_SHOWN = 3
+GARBAGE_TESTS_SHOWN = 10
+
+
+class Writer(Protocol):
+    def write_sep(self, sep: str, title: str, **markup: bool) -> None: ...
+    def write_line(self, line: str, **markup: bool) -> None: ...
+
+
+def _source(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def describe(result: TestResult) -> list[str]:
+    """The lines that explain one leaking test."""
+    lines = [f"{result.nodeid} leaks {size_text(result.size_per_run)} "
+             f"({result.count_per_run} blocks) per run"]
+    if result.sites:
+        rows = [(f"{s.filename}:{s.lineno}", size_text(s.size_diff), s.count_diff,
+                 _source(s.source)) for s in result.sites[:SITES_SHOWN]]
+        lines += tabulate(rows, headers=["allocated at", "size/run", "blocks/run", "source"],
+                          tablefmt="simple").splitlines()
+    if result.types:
+        rows2 = [(t.type, t.count_diff) for t in result.types[:TYPES_SHOWN]]
+        lines += [""] + tabulate(rows2, headers=["type", "new objects/run"],
+                                 tablefmt="simple").splitlines()
+    lines += _owner_lines(result.owners)
+    if result.garbage:
+        lines.append("uncollectable (in gc.garbage): " + ", ".join(
+            f"{g.count_diff} {g.type}" for g in result.garbage[:TYPES_SHOWN]))
+    for resource in result.resources:
+        lines.append(f"{resource.kind}: {resource.detail}")
+    lines += [f"note: {note}" for note in result.notes]
+    if "before" in result.snapshots and "after" in result.snapshots:
+        lines.append(f"snapshots: leak-forensics diff {shlex.quote(result.snapshots['before'])} "
+                     f"{shlex.quote(result.snapshots['after'])}")
+    return lines
+
+
+def _owner_lines(owners: Sequence[Owner]) -> list[str]:
+    """Sampled objects under the holder where their leak begins, one block per holder."""
+    by_holder: dict[str, list[Owner]] = {}
+    for owner in owners:
+        by_holder.setdefault(owner.suspect or owner.root, []).append(owner)
+    lines = []
+    for holder, held in list(by_holder.items())[:HOLDERS_SHOWN]:
+        if held[0].suspect:
+            lines.append(f"the leak begins at {holder}:")
+        else:
+            lines.append(f"{holder}:" if holder.startswith("held ") else f"held by {holder}:")
+        for owner in held[:TYPES_SHOWN]:
+            path = owner.path
+            rest = "…" + path[len(holder):] if path.startswith(holder) else path
+            site = f", allocated at {owner.site}" if owner.site else ""
+            lines.append(f"  {owner.sampled} of {owner.of} sampled {owner.type}"
+                         f"{site}: {rest}")
+    return lines
+
+
+def _shared_leaks(leaking: Sequence[TestResult]) -> list[str]:
+    """One line per place that more than one test leaks into."""
+    places: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for group in signatures.leak_groups(leaking):
+        tests = group.tests
+        if len(tests) > 1:
+            site = f" allocated at {group.site}" if group.site else ""
+            places.setdefault((group.where, tests), []).append(f"{group.type}{site}")
+    return [f"{len(tests)} tests leak into {where} ({', '.join(kinds)}): "
+            + ", ".join(t.rpartition("::")[2] for t in tests)
+            for (where, tests), kinds in places.items()]
+
+
+def failure_text(result: TestResult) -> str:
+    return "\n".join(["leak-forensics: this test leaks (--leak-forensics-fail)", *describe(result)])
+
+
+def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence[str],
+                  suspects: int, cleanup_errors: Sequence[str] = ()) -> None:
+    verdicts = Counter(r.verdict for r in results)
+    leaking = [r for r in results if r.verdict == Verdict.LEAK]
+    writer.write_sep("=", "leak forensics")
+    counts = ", ".join(f"{n} {v}" for v, n in verdicts.most_common())
+    writer.write_line(f"{len(results)} tests checked: {counts or 'none'}; "
+                      f"{suspects} re-run as suspects")
+    if leaking:
+        rows = [(r.nodeid, size_text(r.size_per_run), r.count_per_run,
+                 f"{r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else "-")
+                for r in sorted(leaking, key=lambda r: -r.size_per_run)]
+        writer.write_line("")
+        for line in tabulate(rows, headers=["leaking test", "size/run", "blocks/run",
+                                            "top site"], tablefmt="simple").splitlines():
+            writer.write_line(line)
+        shared = _shared_leaks(leaking)
+        if shared:
+            writer.write_line("")
+        for line in shared:
+            writer.write_line(line)
+        for result in leaking:
+            writer.write_line("")
+            lines = describe(result)
+            writer.write_line(lines[0], yellow=True, bold=True)
+            for line in lines[1:]:
+                writer.write_line("  " + line if line else "")
+    known = [r for r in results if r.verdict == Verdict.KNOWN and r.known is not None]
+    if known:
+        writer.write_line("")
+        writer.write_line("known leaks (allowed, or of a library; not counted):")
+        for r in known:
+            assert r.known is not None
+            reason = f" — {r.known.reason}" if r.known.reason else ""
+            where = f" at {r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else ""
+            writer.write_line(f"  {r.nodeid}: {size_text(r.size_per_run)} per run{where}, "
+                              f"{r.known.source} rule {r.known.rule}{reason}")
+    collected = sorted((r for r in results if r.cyclic_garbage),
+                       key=lambda r: -sum(g.count for g in r.cyclic_garbage))
+    if collected:
+        writer.write_line("")
+        writer.write_line("left for the cyclic garbage collector (--leak-forensics-gc-debug; "
+                          "not leaks):")
+        for r in collected[:GARBAGE_TESTS_SHOWN]:
+            writer.write_line(f"  {r.nodeid}: " + ", ".join(
+                f"{g.count} {g.type}" + (f" at {g.site}" if g.site else "")
+                for g in r.cyclic_garbage[:TYPES_SHOWN]))
+    quiet = (Verdict.LEAK, Verdict.KNOWN, Verdict.CLEAN, Verdict.SKIPPED)
+    others = [r for r in results if r.verdict not in quiet]
+    if others:
+        writer.write_line("")
+        for r in others:
+            writer.write_line(f"{r.verdict}: {r.nodeid}" + (f" — {'; '.join(r.notes)}"
+                                                            if r.notes else ""))
+    for note in [*notes, *cleanup_errors]:
+        writer.write_line(f"leak-forensics note: {note}", red=True)
+
+
+class _Lines:
+    """A ``Writer`` that keeps plain lines, for a report rendered as text."""
+
+    def __init__(self, width: int = 80) -> None:
+        self.width = width
+        self.lines: list[str] = []
+
+    def write_sep(self, sep: str, title: str, **markup: bool) -> None:
+        side = max((self.width - len(title) - 2) // (2 * len(sep)), 1)
+        self.lines.append(f"{sep * side} {title} {sep * side}")
+
+    def write_line(self, line: str, **markup: bool) -> None:
+        self.lines.append(line)
+
+
+class TerminalReporter:
+    """The summary pytest prints, as plain text (``leak-forensics report``)."""
+
+    def __init__(self, width: int = 80) -> None:
+        self.width = width
+
+    def render(self, run: Run) -> str:
+        out = _Lines(self.width)
+        write_summary(out, run.results, run.notes, run.suspects)
+        return "\n".join(out.lines) + "\n"

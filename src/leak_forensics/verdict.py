@@ -1,0 +1,95 @@
+"""When a test leaks: the whole rule, as pure functions over measured deltas.
+
+1. **Screen.** The test's own run is measured with cheap counters. It is a *suspect* when
+   it kept anything: a pymalloc block, a thread, another resource (file descriptor,
+   process, task, connection), or C-allocator memory beyond ``MALLOC_NOISE``. The
+   session's first test is always a suspect (it pays pytest's first-use costs), and so
+   is every test when the user asks for all to be confirmed, or when a report logged
+   during the run could not be held out of the measurement exactly.
+2. **Confirm.** A suspect is run again: warm-ups, then N measured runs. A metric counts
+   only if it grew on **every** measured run (CPython's refleak rule: ``[5, 5, 6]`` is a
+   leak; ``[3, 0, 0]`` and ``[8, -8, 1]`` are warm-up and noise). The first run on which
+   nothing grows settles the test as ``clean``. A suspect whose measured runs the
+   confirmation budget cut short while it was still growing is ``unconfirmed``, never
+   clean.
+3. **Explain.** A confirmed leak of memory is traced: if no allocation site and no type
+   grew on every traced run either, the growth is ``inconclusive``; otherwise it is a
+   ``leak``. Growth of resources needs no tracing to be a leak. Traced sites count only
+   if together they keep at least ``threshold`` bytes per run.
+4. **Known.** A leak that the project's allowlist or a built-in rule covers whole is a
+   ``known-leak``: reported apart, never failing a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .measure.meter import METRICS, RESOURCE_METRICS, Reading
+from .results import Verdict
+
+#: glibc counts chunks parked in its per-thread caches (up to 7 per size class below
+#: 1 KiB) as in use, creates an arena the first time threads contend, and pymalloc grows
+#: its arena table when the process reaches a new peak: one run's C-allocator figure moves
+#: by a few kilobytes with nothing kept. Growth below this is noise, for the screen and
+#: for the repetitions alike; a smaller leak made of Python objects still shows in blocks.
+MALLOC_NOISE = 4096
+
+
+def grew(delta: Reading, metric: str) -> bool:
+    """Did ``metric`` grow in one run, beyond its noise floor?"""
+    value: int = getattr(delta, metric)
+    return value > (MALLOC_NOISE if metric == "malloc" else 0)
+
+
+def is_suspect(screen: Reading) -> bool:
+    """Did the test's own run keep anything?"""
+    return any(grew(screen, metric) for metric in METRICS)
+
+
+def needs_confirmation(screen: Reading, *, first: bool, confirm_all: bool,
+                       inexact: bool) -> bool:
+    """Is the test repeated? (stage 1)"""
+    return first or confirm_all or inexact or is_suspect(screen)
+
+
+def growing(deltas: Sequence[Reading]) -> frozenset[str]:
+    """The metrics that grew on every one of ``deltas`` (none if there are none)."""
+    if not deltas:
+        return frozenset()
+    return frozenset(m for m in METRICS if all(grew(d, m) for d in deltas))
+
+
+def confirmed(deltas: Sequence[Reading], measured: int) -> Verdict | None:
+    """After the measured runs (stage 2): ``clean``, ``unconfirmed``, or None when the
+    test grew on all ``measured`` runs and its growth is to be explained. Fewer deltas
+    than ``measured`` means the budget stopped the runs: still growing (or not begun),
+    that is ``unconfirmed``."""
+    if deltas and not growing(deltas):
+        return Verdict.CLEAN
+    if len(deltas) < measured:
+        return Verdict.UNCONFIRMED
+    return None
+
+
+def memory_grew(deltas: Sequence[Reading]) -> bool:
+    """Did memory (not only resources) grow on every run? Only that needs tracing."""
+    return bool(growing(deltas) - RESOURCE_METRICS)
+
+
+def explained(*, traced: bool, memory: bool, found: bool) -> Verdict:
+    """A confirmed test's verdict after tracing (stage 3). ``traced``: its repetitions
+    were traced; ``memory``: memory grew on every untraced run; ``found``: a site, a type
+    or a resource grew on every traced run."""
+    if traced and memory and not found:
+        return Verdict.INCONCLUSIVE
+    return Verdict.LEAK
+
+
+def over_threshold(size_per_run: int, threshold: int) -> bool:
+    """Do the recurring sites keep enough traced bytes per run to count?"""
+    return size_per_run >= threshold
+
+
+def known(verdict: Verdict, covered: bool) -> Verdict:
+    """A leak the allowlist or a built-in rule covers whole is known (stage 4)."""
+    return Verdict.KNOWN if verdict == Verdict.LEAK and covered else verdict
