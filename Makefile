@@ -19,6 +19,8 @@ demo: $(BIN)/activate
 
 test: $(BIN)/activate
 	$(BIN)/python -m ruff check src tests benchmarks
+	$(BIN)/lint-imports
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 # Cost ratios against baselines measured in the same run (downloads more-itertools' sdist

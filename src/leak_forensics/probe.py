@@ -268,7 +268,7 @@ class Probe:
                                 else census.census(self.heap.visible_objects()))
                 traced = tracemalloc.take_snapshot()
                 snapshots.append(growth.group_traces(
-                    traced.traces._traces, self.classifier))  # type: ignore[attr-defined]
+                    traced.traces._traces, self.classifier))  # type: ignore[attr-defined]  # the raw tuples, no copies
                 if settings.save_dir is not None and index in (0, settings.repeat.measured):
                     saved.append(self._encode(traced, censuses[-1], nodeid,
                                               "before" if index == 0 else "after"))
@@ -278,7 +278,7 @@ class Probe:
         finally:
             if started:
                 tracemalloc.stop()
-        self.saved = tuple(saved) if len(saved) == 2 else None
+        self.saved = (saved[0], saved[1]) if len(saved) == 2 else None
         # Pages, not objects: coarse, and tracing adds its own; shown for scale only.
         rss_per_run = (meter.rss() - rss_before) // settings.repeat.measured
         return snapshots, censuses, rss_per_run

@@ -12,10 +12,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .types import Frames
 
 Json = dict[str, object]
+T = TypeVar("T")
 
 
 class Verdict(enum.StrEnum):
@@ -34,7 +36,7 @@ class Verdict(enum.StrEnum):
     ERROR = "error"
 
 
-def _get(data: Mapping[str, object], key: str, kind: type, default: object = None) -> object:
+def _get(data: Mapping[str, object], key: str, kind: type[T], default: T | None = None) -> T:
     """``data[key]`` if it has the expected type; ``default`` if absent (None: required)."""
     if key not in data:
         if default is None:
@@ -47,11 +49,17 @@ def _get(data: Mapping[str, object], key: str, kind: type, default: object = Non
 
 
 def _int(data: Mapping[str, object], key: str, default: int | None = None) -> int:
-    return int(_get(data, key, int, default))  # type: ignore[call-overload]  # checked int
+    return _get(data, key, int, default)
+
+
+def _as_int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{value!r} is not a whole number")
+    return value
 
 
 def _str(data: Mapping[str, object], key: str, default: str | None = None) -> str:
-    return str(_get(data, key, str, default))
+    return _get(data, key, str, default)
 
 
 def _opt_str(data: Mapping[str, object], key: str) -> str | None:
@@ -62,20 +70,19 @@ def _opt_str(data: Mapping[str, object], key: str) -> str | None:
 
 
 def _list(data: Mapping[str, object], key: str) -> list[object]:
-    return list(_get(data, key, list, []))  # type: ignore[call-overload]  # checked list
+    return list(_get(data, key, list, []))
 
 
 def _records(data: Mapping[str, object], key: str) -> list[Mapping[str, object]]:
-    items = _list(data, key)
-    if not all(isinstance(item, dict) for item in items):
+    items: list[Mapping[str, object]] = [
+        item for item in _list(data, key) if isinstance(item, dict)]
+    if len(items) != len(_list(data, key)):
         raise TypeError(f"{key!r} must be a list of objects")
-    return items  # type: ignore[return-value]  # each checked to be a dict
+    return items
 
 
 def _str_dict(data: Mapping[str, object], key: str) -> dict[str, str]:
-    value = _get(data, key, dict, {})
-    assert isinstance(value, dict)
-    return {str(k): str(v) for k, v in value.items()}
+    return {str(k): str(v) for k, v in _get(data, key, dict, {}).items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,8 +278,7 @@ class TestResult:
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> TestResult:
         known = _str_dict(data, "known")
-        deltas = _get(data, "deltas", dict, {})
-        assert isinstance(deltas, dict)
+        deltas: dict[str, object] = _get(data, "deltas", dict, {})
         return cls(
             nodeid=_str(data, "nodeid"),
             verdict=Verdict(_str(data, "verdict")),
@@ -282,7 +288,7 @@ class TestResult:
             resources=[Resource.from_json(r) for r in _records(data, "resources")],
             size_per_run=_int(data, "size_per_run", 0),
             count_per_run=_int(data, "count_per_run", 0),
-            deltas={str(k): [int(n) for n in _list(deltas, str(k))] for k in deltas},
+            deltas={str(k): [_as_int(n) for n in _list(deltas, str(k))] for k in deltas},
             runs=_int(data, "runs", 1),
             repeat=_str(data, "repeat", ""),
             rss_per_run=_int(data, "rss_per_run", 0),

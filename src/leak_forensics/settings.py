@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .cleanup.steps import OPT_IN, STEPS
 from .errors import ConfigError
@@ -62,7 +62,7 @@ class Settings:
     #: Run every test once more to report what it left for the cyclic collector.
     gc_debug: bool = False
 
-    def replace(self, **changes: object) -> Settings:
+    def replace(self, **changes: Any) -> Settings:  # noqa: ANN401  # checked by dataclasses
         return dataclasses.replace(self, **changes)
 
 

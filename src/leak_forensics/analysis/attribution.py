@@ -16,7 +16,7 @@ import os
 import site
 import sys
 import sysconfig
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..harness import HARNESS_PACKAGES, is_own_file
 from ..types import Frame, Frames
@@ -54,7 +54,9 @@ def _library_dirs() -> list[str]:
     paths = set()
     for key in ("purelib", "platlib"):
         paths.add(sysconfig.get_paths()[key])
-    for getter in (site.getsitepackages, lambda: [site.getusersitepackages()]):
+    getters: tuple[Callable[[], list[str]], ...] = (
+        site.getsitepackages, lambda: [site.getusersitepackages()])
+    for getter in getters:
         with contextlib.suppress(Exception):  # some embedded interpreters lack these
             paths.update(getter())
     paths.update({sys.prefix, sys.exec_prefix})

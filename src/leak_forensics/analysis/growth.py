@@ -14,7 +14,7 @@ from statistics import mean
 
 from ..measure.census import type_name
 from ..results import CollectedGarbage, Site, TypeGrowth
-from ..types import Frame
+from ..types import Frame, RawTrace
 from ..types import Frames as Traceback
 from .attribution import FrameClassifier, Kind
 
@@ -48,7 +48,7 @@ def decode(key: str) -> Traceback:
     return tuple(frames)
 
 
-def group_traces(raw_traces: Sequence[tuple], classifier: FrameClassifier) -> TraceTotals:
+def group_traces(raw_traces: Sequence[RawTrace], classifier: FrameClassifier) -> TraceTotals:
     """Sum a ``tracemalloc`` snapshot's raw traces per traceback, dropping our own."""
     totals = TraceTotals()
     sizes, counts = totals.sizes, totals.counts

@@ -58,7 +58,7 @@ class _Heap:
     def __init__(self, ignore: list[object], display: Callable[[str], str]) -> None:
         """``ignore``: containers of the caller's that hold what is searched for (this
         list too)."""
-        frame = sys._getframe()
+        frame: types.FrameType | None = sys._getframe()
         ignored = {id(o) for o in ignore} | {id(ignore)}
         while frame is not None:  # this analysis's own frames hold the samples
             ignored.add(id(frame))
@@ -77,13 +77,15 @@ class _Heap:
         self.referrers = referrers
         del objects
         self.module_dicts = {id(m.__dict__): name for name, m in list(sys.modules.items())
-                             if isinstance(m, types.ModuleType)}
+                             # sys.modules may hold anything (weak proxies, stubs)
+                             if isinstance(m, types.ModuleType)}  # type: ignore[redundant-expr]  # not every value is a module
         # A running frame's locals belong to its thread's stack, which the collector does
         # not traverse: each other thread's frames are added as holders of their locals.
         self.thread_frames: dict[int, str] = {}
         names = {t.ident: t.name for t in threading.enumerate()}
         here = threading.get_ident()
-        for ident, top in sys._current_frames().items():
+        for ident, current in sys._current_frames().items():
+            top: types.FrameType | None = current
             while top is not None and ident != here:
                 self.thread_frames[id(top)] = (
                     f"thread {names.get(ident, ident)}, frame {top.f_code.co_name}() at "
@@ -150,9 +152,10 @@ def _chain(heap: _Heap, target: object, is_new: Callable[[object], bool]) -> Cha
     # A function that only C holds (a callback registered with an extension, atexit) is
     # named by its qualified name; other tops are anonymous.
     functions = [t for t in tops if isinstance(t, types.FunctionType)]
-    top = functions[0] if functions else tops[0]
     if functions:
-        return _render(f"{top.__module__}.{top.__qualname__}", _walk(top, child_of), is_new)
+        held = functions[0]
+        return _render(f"{held.__module__}.{held.__qualname__}", _walk(held, child_of), is_new)
+    top = tops[0]
     if top is target:
         return _render("held outside Python", [target], is_new)
     return _render(f"held outside Python: {type_name(top)}", _walk(top, child_of), is_new)
@@ -268,7 +271,8 @@ def _key_of(mapping: object, value: object) -> object | None:
         return None
     for key, held in dict.items(mapping):  # not a subclass's own items()
         if held is value:
-            return key
+            found: object = key
+            return found
     for key in dict.keys(mapping):
         if key is value:
             return key

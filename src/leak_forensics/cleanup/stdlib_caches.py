@@ -27,7 +27,7 @@ def _call(module: str, *path: str) -> None:
         obj = getattr(obj, attr, None)
         if obj is None:
             return
-    obj()  # type: ignore[operator]
+    obj()  # type: ignore[operator]  # a callable found by name
 
 
 def _clear_warning_registries() -> None:
@@ -51,7 +51,7 @@ def _clear_abc_caches(module: object) -> None:
 
     for value in list(vars(module).values()):
         if isinstance(value, abc.ABCMeta):
-            value._abc_caches_clear()  # type: ignore[attr-defined]
+            value._abc_caches_clear()  # type: ignore[attr-defined]  # ABCMeta's private method
 
 
 def _clear_collections_abc() -> None:
@@ -75,7 +75,7 @@ def _clear_filecmp() -> None:
 def _clear_doctest() -> None:
     doctest = _mod("doctest")
     if doctest is not None and hasattr(doctest, "master"):
-        doctest.master = None  # type: ignore[attr-defined]
+        doctest.master = None
 
 
 def _clear_inspect() -> None:
@@ -90,7 +90,7 @@ def _clear_importlib_metadata() -> None:
     fast_path = getattr(_mod("importlib.metadata"), "FastPath", None)
     new = getattr(fast_path, "__new__", None)
     if hasattr(new, "cache_clear"):
-        new.cache_clear()  # type: ignore[union-attr]
+        new.cache_clear()  # type: ignore[union-attr]  # functools.cache's method
 
 
 def _clear_encodings() -> None:

@@ -38,7 +38,7 @@ class HeapWindow:
         if not self.open:
             self.open = True
             self.thawed = False
-            gc.collect = self._test_collect  # type: ignore[assignment]
+            gc.collect = self._test_collect
         gc.freeze()
 
     def refreeze(self) -> None:
@@ -58,7 +58,7 @@ class HeapWindow:
         if not self.open:
             return
         self._grown_since_full += len(gc.get_objects()) if not self.thawed else 0
-        gc.collect = _real_collect  # type: ignore[assignment]
+        gc.collect = _real_collect
         self.open = False
         self.thawed = False
 

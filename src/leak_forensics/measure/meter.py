@@ -26,7 +26,7 @@ class _MallInfo2(ctypes.Structure):
         "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
 
 
-def _load_mallinfo2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _load_mallinfo2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]  # ctypes' private base class
     if not sys.platform.startswith("linux"):
         return None
     try:
@@ -97,7 +97,7 @@ class Gauge:
         return Reading(self._now[0] - self._mark[0], self._now[1] - self._mark[1])
 
 
-def _read_into(slots: array) -> None:
+def _read_into(slots: array[int]) -> None:
     slots[0] = sys.getallocatedblocks()
     slots[1] = malloc_bytes()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from types import FrameType
 
 from ..types import Frames
 
@@ -20,8 +21,8 @@ def make_reader(harness: Callable[[str], bool]) -> Callable[[int], Frames]:
     up to and including the first harness frame."""
 
     def read(skip: int = 0) -> Frames:
-        frames = []
-        frame = sys._getframe(skip + 1)
+        frames: list[tuple[str, int]] = []
+        frame: FrameType | None = sys._getframe(skip + 1)
         while frame is not None and len(frames) < _LIMIT:
             filename = frame.f_code.co_filename
             frames.append((filename, frame.f_lineno))

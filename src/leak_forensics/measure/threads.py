@@ -53,14 +53,14 @@ def record_starts(stack: Callable[[int], Frames] | None) -> None:
     ``stacks``), so a leaked thread can be reported with the line that started it; None
     restores ``start``."""
     if stack is None:
-        threading.Thread.start = _original_start  # type: ignore[method-assign]
+        threading.Thread.start = _original_start  # type: ignore[method-assign]  # patched while recording
         return
 
     def start(self: threading.Thread) -> None:
         setattr(self, _STARTED_AT, stack(1))
         _original_start(self)
 
-    threading.Thread.start = start  # type: ignore[method-assign]
+    threading.Thread.start = start  # type: ignore[method-assign]  # patched while recording
 
 
 def describe(thread: threading.Thread,

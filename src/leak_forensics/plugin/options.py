@@ -90,13 +90,21 @@ def add_options(parser: pytest.Parser) -> None:
                             metavar=_METAVARS.get(ini, "STEP"), help=help_text)
         else:
             group.addoption(flag, action="store", default=None, dest=ini, help=help_text)
-        parser.addini(ini, help=help_text, type="linelist" if kind == "list" else "string",
-                      default=default)
+        if kind == "list":
+            parser.addini(ini, help=help_text, type="linelist", default=default)
+        else:
+            parser.addini(ini, help=help_text, type="string", default=default)
 
 
 def _value(config: pytest.Config, name: str) -> object:
     cli = config.getoption(name)
     return cli if cli is not None else config.getini(name)
+
+
+def _strings(config: pytest.Config, name: str) -> list[str]:
+    """A repeatable option's values, or its ini twin's lines."""
+    value = _value(config, name)
+    return [str(v) for v in value] if isinstance(value, list | tuple) else []
 
 
 def enabled(config: pytest.Config) -> bool:
@@ -105,7 +113,7 @@ def enabled(config: pytest.Config) -> bool:
 
 def resolve(config: pytest.Config) -> Settings:
     """Settings from the command line and ini; raises ``ConfigError`` on a bad value."""
-    skip, opt_in = parse_steps(list(_value(config, "leak_forensics_cleanup_skip") or []))
+    skip, opt_in = parse_steps(_strings(config, "leak_forensics_cleanup_skip"))
     json_path = str(_value(config, "leak_forensics_json") or "").strip() or None
     save_dir = str(_value(config, "leak_forensics_save") or "").strip() or None
     save_all = parse_bool("--leak-forensics-save-all", _value(config, "leak_forensics_save_all"))
@@ -119,8 +127,8 @@ def resolve(config: pytest.Config) -> Settings:
         frames=parse_int("--leak-forensics-frames",
                          _value(config, "leak_forensics_frames"), minimum=1),
         top=parse_int("--leak-forensics-top", _value(config, "leak_forensics_top"), minimum=1),
-        include=tuple(_value(config, "leak_forensics_include") or ()),
-        exclude=tuple(_value(config, "leak_forensics_exclude") or ()),
+        include=tuple(_strings(config, "leak_forensics_include")),
+        exclude=tuple(_strings(config, "leak_forensics_exclude")),
         skip_steps=skip,
         opt_in_steps=opt_in,
         thread_timeout=parse_float("--leak-forensics-thread-timeout",
@@ -135,7 +143,7 @@ def resolve(config: pytest.Config) -> Settings:
         gc_debug=parse_bool("--leak-forensics-gc-debug",
                             _value(config, "leak_forensics_gc_debug")),
         allow=tuple(known_leaks.parse_rule(text)
-                    for text in _value(config, "leak_forensics_allow") or () if text.strip()),
+                    for text in _strings(config, "leak_forensics_allow") if text.strip()),
     )
 
 

@@ -20,14 +20,22 @@ from __future__ import annotations
 import marshal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from pluggy import HookRelay
 
-try:  # pytest >= 9 counts failed subtests per test to fail the test itself
-    from _pytest.subtests import failed_subtests_key
-except ImportError:  # pragma: no cover - older pytest
-    failed_subtests_key = None
+
+def _failed_subtests_key() -> pytest.StashKey[Any] | None:
+    """pytest >= 9 counts failed subtests per test to fail the test itself."""
+    try:
+        from _pytest.subtests import failed_subtests_key
+    except ImportError:  # pragma: no cover - older pytest
+        return None
+    return failed_subtests_key
+
+
+_FAILED_SUBTESTS = _failed_subtests_key()
 
 HOOK = "pytest_runtest_logreport"
 
@@ -55,7 +63,8 @@ class ReportRelay:
 
     @contextmanager
     def dropping(self) -> Iterator[None]:
-        counts = self._config.stash.get(failed_subtests_key, None) if failed_subtests_key else None
+        counts = (self._config.stash.get(_FAILED_SUBTESTS, None)
+                  if _FAILED_SUBTESTS is not None else None)
         saved = dict(counts) if counts is not None else None
         try:
             with self._muted():

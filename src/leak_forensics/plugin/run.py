@@ -22,6 +22,7 @@ from collections.abc import Callable
 import pytest
 from _pytest import timing
 from _pytest.fixtures import FixtureDef, TopRequest
+from _pytest.nodes import Node
 from _pytest.runner import runtestprotocol
 from _pytest.unittest import TestCaseFunction
 
@@ -41,8 +42,8 @@ def _settle(item: pytest.Item) -> None:
     item.stash[_SETTLED] = True
     if isinstance(item, TestCaseFunction) and "_instance" in vars(item):
         # TestCaseFunction.teardown does exactly this; setup makes a new instance.
-        item._obj = None  # type: ignore[attr-defined]
-        del item._instance  # type: ignore[attr-defined]
+        item._obj = None
+        del item._instance
 
 
 class Spans:
@@ -88,7 +89,7 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
     spans.close(True)
     precise_stop = timing.perf_counter()
     return pytest.CallInfo(None, excinfo, start=start, stop=timing.time(),
-                           duration=precise_stop - precise_start, when=when,  # type: ignore[arg-type]
+                           duration=precise_stop - precise_start, when=when,  # type: ignore[arg-type]  # pytest's Literal phases
                            _ispytest=True)
 
 
@@ -101,8 +102,8 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
     renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
 
     def release() -> None:
-        item._request = False  # type: ignore[attr-defined]
-        item.funcargs = None  # type: ignore[attr-defined]
+        item._request = False  # type: ignore[attr-defined]  # pytest's private item state
+        item.funcargs = None  # type: ignore[attr-defined]  # pytest's private item state
 
     if renew:
         # The request is made again in the set-up span and released at the end of the
@@ -124,7 +125,7 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
             call = _timed_call(hook, item, when, kwargs, reraise, spans,
-                               first=item._initrequest if renew and when == "setup"  # type: ignore[attr-defined]
+                               first=item._initrequest if renew and when == "setup"  # type: ignore[attr-defined]  # pytest's private item state
                                else None,
                                last=release if renew and when == "teardown" else None)
             report = ihook.pytest_runtest_makereport(item=item, call=call)
@@ -147,11 +148,11 @@ def set_up_parents(item: pytest.Item) -> None:
     own set-up to raise: pytest caches it on the node or the fixture.
     """
     try:
-        item.session._setupstate.setup(_Sibling(item))  # type: ignore[arg-type]
+        item.session._setupstate.setup(_Sibling(item))  # type: ignore[arg-type]  # _Sibling stands in for an item
         wider = _wider_fixtures(item)
         if not wider:
             return
-        request = TopRequest(item, _ispytest=True)  # type: ignore[arg-type]
+        request = TopRequest(item, _ispytest=True)  # type: ignore[arg-type]  # any item, as pytest's own
         with warnings.catch_warnings():
             # The item itself is not set up yet, which pytest 9 flags as a late request;
             # where a later pytest refuses, the fixture is set up (and counted) as before.
@@ -228,7 +229,7 @@ def tear_down_apart(item: pytest.Item, nextitem: pytest.Item | None,
     for target, paused_part in ((_Sibling(item), False), (nextitem, True)):
         paused = pause() if paused_part else False
         try:
-            state.teardown_exact(target)  # type: ignore[arg-type]
+            state.teardown_exact(target)  # type: ignore[arg-type]  # _Sibling stands in for an item
         except (KeyboardInterrupt, SystemExit, pytest.exit.Exception):
             raise
         except BaseException as exc:
@@ -265,7 +266,7 @@ class _Sibling:
         self._chain = item.listchain()[:-1]
         self._parent = item.parent
 
-    def listchain(self) -> list[pytest.Node]:
+    def listchain(self) -> list[Node]:
         return list(self._chain)
 
     def __getattr__(self, name: str) -> object:
@@ -286,11 +287,11 @@ def rerun(item: pytest.Item) -> str:
     """One silent repetition of the whole test; pytest's per-item records are put back."""
     namespace = getattr(item, _DOCTEST_NAMESPACE, None)
     if namespace is not None:
-        item.dtest.globs.update(namespace)  # type: ignore[attr-defined]
+        item.dtest.globs.update(namespace)  # type: ignore[attr-defined]  # a DoctestItem's test
     sections = len(item._report_sections)
     properties = list(item.user_properties)
     with warnings.catch_warnings(record=True):
-        reports = runtestprotocol(item, nextitem=_Sibling(item), log=False)  # type: ignore[arg-type]
+        reports = runtestprotocol(item, nextitem=_Sibling(item), log=False)  # type: ignore[arg-type]  # _Sibling stands in for an item
     prune_stale_finalizers(item)
     del item._report_sections[sections:]
     item.user_properties[:] = properties

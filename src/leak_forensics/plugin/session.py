@@ -84,7 +84,8 @@ class LeakForensics(Reporting):
             if marker is None:
                 continue
             try:
-                self._overrides[item.nodeid] = MarkerOverrides.parse(marker.args, marker.kwargs)
+                self._overrides[item.nodeid] = MarkerOverrides.parse(marker.args,
+                                                                     dict(marker.kwargs))
             except ConfigError as exc:
                 raise pytest.UsageError(f"leak-forensics: {item.nodeid}: {exc}") from None
 
@@ -294,7 +295,7 @@ class LeakForensics(Reporting):
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self) -> None:
         if self.worker:  # read by the controller (xdist_controller) when the worker ends
-            self.config.workeroutput[OUTPUT_KEY] = {  # type: ignore[attr-defined]
+            self.config.workeroutput[OUTPUT_KEY] = {  # type: ignore[attr-defined]  # xdist adds workeroutput
                 "notes": self.notes + self.extra_notes(), "suspects": self.suspects}
             return
         super().pytest_sessionfinish()

@@ -36,7 +36,7 @@ class Controller(Reporting):
                 self.results.append(TestResult.from_json(data))
             except (KeyError, TypeError, ValueError) as exc:
                 self.warn(f"{report.nodeid}: a worker's result could not be read: {exc}")
-        elif report.when == "???":  # xdist's report for the test a dead worker was running
+        elif str(report.when) == "???":  # xdist's report for the test a dead worker ran
             worker = getattr(getattr(getattr(report, "node", None), "gateway", None), "id", "?")
             self.results.append(TestResult(report.nodeid, Verdict.ERROR, notes=[
                 f"worker {worker} crashed while running this test; not checked"]))

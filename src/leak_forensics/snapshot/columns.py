@@ -30,7 +30,7 @@ DERIVED = {"frame_size": False, "frame_count": False,  # name: cumulative?
            "frame_total_size": True, "frame_total_count": True}
 
 
-def packed(values: list[int]) -> array:
+def packed(values: list[int]) -> array[int]:
     """The narrowest unsigned array that holds every value (ints are 28+ bytes each)."""
     top = max(values, default=0)
     for code in "BHIQ":

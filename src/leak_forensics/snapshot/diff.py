@@ -153,7 +153,7 @@ class _Groups:
     def frames(self, row: int) -> tuple[Frame, ...]:
         key = self.keys[row]
         if not isinstance(key, int):
-            return (key,)  # type: ignore[return-value]
+            return (key,)  # type: ignore[return-value]  # a one-frame key
         return self.snapshot.traceback(row if self.rows is None else self.rows[row])
 
 

@@ -179,14 +179,16 @@ class _Reader:
                "not a leak-forensics snapshot (its header names another kind)")
         assert isinstance(header, dict)
         version = header.get("version")
-        _check(isinstance(version, int), name, "corrupted snapshot header (no version)")
+        if not isinstance(version, int):
+            raise SnapshotError(f"{name}: corrupted snapshot header (no version)")
         _check(version <= FORMAT_VERSION, name,
                f"snapshot format version {version} is newer than this tool reads "
                f"({FORMAT_VERSION}); upgrade pytest-leak-forensics")
         self.header = header
         self.sections: dict[str, tuple[int, int, int, int]] = {}  # width, items, start, end
         listed = header.get("sections")
-        _check(isinstance(listed, list), name, "corrupted snapshot header (no sections)")
+        if not isinstance(listed, list):
+            raise SnapshotError(f"{name}: corrupted snapshot header (no sections)")
         offset, claimed = 0, 0
         for entry in listed:
             _check(isinstance(entry, dict), name, "corrupted snapshot header (bad section)")
@@ -220,7 +222,8 @@ class _Reader:
 
     def parts(self) -> Parts:
         meta, census, garbage = (self.header.get(k) for k in ("meta", "census", "garbage"))
-        _check(isinstance(meta, dict), self.name, "corrupted snapshot header (no metadata)")
+        if not isinstance(meta, dict):
+            raise SnapshotError(f"{self.name}: corrupted snapshot header (no metadata)")
         for table, label in ((census, "census"), (garbage, "garbage")):
             _check(table is None or (isinstance(table, dict) and all(
                 isinstance(k, str) and _is_count(v) for k, v in table.items())),
@@ -243,7 +246,7 @@ class _Reader:
                f"corrupted snapshot ({section} column holds other than {items} values)")
         return raw
 
-    def _ints(self, section: str) -> array:
+    def _ints(self, section: str) -> array[int]:
         values = array(_TYPECODES[self.sections[section][0]])
         values.frombytes(self._raw(section))
         if sys.byteorder == "big":

@@ -20,10 +20,11 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import accumulate, chain, repeat
+from typing import Any
 
 from ..errors import SnapshotError
 from ..harness import is_own_file
-from ..types import Frame
+from ..types import Frame, Frames, RawTrace
 from . import file as snapshot_file
 from .columns import COLUMNS, DERIVED, packed
 
@@ -60,10 +61,10 @@ class Snapshot:
                 size, count = self.frame_totals(cumulative=DERIVED[name])
                 found = size if name.endswith("size") else count
             self._columns[name] = found
-        return found  # type: ignore[return-value]
+        return found  # type: ignore[return-value]  # derived columns are ints
 
     def frame_totals(self, keep: Sequence[bool] | None = None,
-                     cumulative: bool = False) -> tuple[array, array]:
+                     cumulative: bool = False) -> tuple[array[int], array[int]]:
         """Size and count per frame of the blocks allocated there or, ``cumulative``, of
         those whose traceback holds it, as ``compare_to`` adds them up (a frame held twice
         counts twice); ``keep`` selects tracebacks. One pass over the tracebacks (and
@@ -90,7 +91,7 @@ class Snapshot:
 
     @property
     def filenames(self) -> list[str]:
-        return self.column("filenames")  # type: ignore[return-value]
+        return self.column("filenames")  # type: ignore[return-value]  # the filenames column holds strings
 
     @property
     def traceback_count(self) -> int:
@@ -126,7 +127,7 @@ class Snapshot:
         if starts is None:
             starts = self._columns["_rest_starts"] = array(
                 "Q", accumulate(self.column("tb_rest_length"), initial=0))
-        return starts  # type: ignore[return-value]
+        return starts  # type: ignore[return-value]  # an array of ints
 
     def raw_traces(self) -> list[tuple[int, int, tuple[Frame, ...], int]]:
         """Traces in ``tracemalloc``'s raw form: (domain, size, traceback, total_nframe)."""
@@ -140,10 +141,11 @@ class Snapshot:
     def to_tracemalloc(self) -> tracemalloc.Snapshot:
         """The same blocks as a ``tracemalloc.Snapshot``, for tools built on that API."""
         import tracemalloc
-        return tracemalloc.Snapshot(self.raw_traces(), self.meta.get("traceback_limit", 1))
+        limit = self.meta.get("traceback_limit")
+        return tracemalloc.Snapshot(self.raw_traces(), limit if isinstance(limit, int) else 1)
 
     @classmethod
-    def from_traces(cls, raw_traces: Iterable[tuple], traceback_limit: int,
+    def from_traces(cls, raw_traces: Iterable[RawTrace], traceback_limit: int,
                     meta: Mapping[str, object] | None = None,
                     census: Mapping[str, int] | None = None,
                     garbage: Mapping[str, int] | None = None) -> Snapshot:
@@ -161,7 +163,7 @@ class Snapshot:
             traces = [(t.domain, t.size, tuple((f.filename, f.lineno)
                                                 for f in reversed(t.traceback)),
                        t.traceback.total_nframe or len(t.traceback)) for t in snapshot.traces]
-        return cls.from_traces(traces, snapshot.traceback_limit, **kwargs)  # type: ignore[arg-type]
+        return cls.from_traces(traces, snapshot.traceback_limit, **kwargs)  # type: ignore[arg-type]  # kwargs are from_traces' own
 
     def save(self, path: str) -> None:
         snapshot_file.save(self, path)
@@ -202,7 +204,7 @@ class _Builder:
         self.filenames: dict[str, int] = {}
         self.frames: dict[Frame, int] = {}
         self.frame_digests: list[bytes] = []
-        self.columns: dict[str, list] = {name: [] for name in COLUMNS if name not in DERIVED}
+        self.columns: dict[str, list[Any]] = {name: [] for name in COLUMNS if name not in DERIVED}
 
     def _frame(self, frame: Frame) -> int:
         index = self.frames.get(frame)
@@ -228,9 +230,9 @@ class _Builder:
         c["tb_total_nframe"].append(total)
         c["tb_digest"].append(traceback_digest(self.frame_digests[i] for i in ids))
 
-    def build(self, raw_traces: Iterable[tuple]) -> dict[str, Sequence[int] | list[str]]:
+    def build(self, raw_traces: Iterable[RawTrace]) -> dict[str, Sequence[int] | list[str]]:
         by_object: dict[int, int] = {}  # tracemalloc shares one tuple per traceback
-        by_content: dict[tuple, int] = {}
+        by_content: dict[Frames, int] = {}
         blocks: list[list[tuple[int, int]]] = []
         for trace in raw_traces:
             domain, size, frames = trace[0], trace[1], trace[2]
@@ -277,7 +279,7 @@ def take_snapshot(*, census: bool = True, test: str | None = None,
     types = type_census(gc.get_objects()) if census else None
     own: dict[int, bool] = {}  # per shared traceback tuple
 
-    def theirs(trace: tuple) -> bool:
+    def theirs(trace: RawTrace) -> bool:
         """Blocks this package allocated (earlier snapshots held by the caller) are ours."""
         frames = trace[2]
         mine = own.get(id(frames))
@@ -285,8 +287,8 @@ def take_snapshot(*, census: bool = True, test: str | None = None,
             mine = own[id(frames)] = any(is_own_file(name) for name, _ in frames)
         return not mine
 
-    raw = filter(theirs, traced.traces._traces)  # type: ignore[attr-defined]
-    return Snapshot.from_traces(raw, traced.traceback_limit, census=types,
+    raw: list[RawTrace] = traced.traces._traces  # type: ignore[attr-defined]  # no copies
+    return Snapshot.from_traces(filter(theirs, raw), traced.traceback_limit, census=types,
                                 garbage=garbage_summary(), meta={"test": test, "label": label})
 
 

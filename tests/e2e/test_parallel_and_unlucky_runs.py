@@ -4,7 +4,7 @@ import json
 import shutil
 from pathlib import Path
 
-DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
 
 # Leaks of 8 KiB a run: C-allocator growth, which a worker's message thread does not blur
 # the way it moves pymalloc's block count (by up to ~10 blocks a run).
