@@ -1,0 +1,81 @@
+"""Cleanup steps, each on its own: what they empty, and that a broken step never stops
+the pass."""
+
+import functools
+import re
+import sys
+import types
+
+from leak_forensics.cleanup import stdlib_caches
+from leak_forensics.cleanup.sweep import CleanupPass, clear_bounded_lru_caches
+from leak_forensics.measure.heap import HeapWindow
+
+
+def test_stdlib_steps_empty_their_caches():
+    re.compile("leak-forensics-cleanup-step-[0-9]+")
+    stdlib_caches.SAFE["re.purge"]()
+    assert not getattr(re, "_cache", {})
+    registry = {"warning": 1}
+    module = types.ModuleType("lf_fake_module")
+    module.__warningregistry__ = registry
+    sys.modules["lf_fake_module"] = module
+    try:
+        stdlib_caches.SAFE["__warningregistry__"]()
+    finally:
+        del sys.modules["lf_fake_module"]
+    assert registry == {}
+
+
+def test_every_stdlib_step_runs_on_this_interpreter():
+    for step in stdlib_caches.SAFE.values():
+        step()
+
+
+def test_bounded_lru_caches_of_user_code_are_emptied_unbounded_kept(tmp_path):
+    module = types.ModuleType("lf_user_module")
+    module.__file__ = str(tmp_path / "user.py")
+
+    @functools.lru_cache(maxsize=8)
+    def bounded(n):
+        return [n]
+
+    @functools.cache
+    def memo(n):
+        return [n]
+
+    class Holder:
+        cached = staticmethod(functools.lru_cache(maxsize=4)(lambda n: [n]))
+
+    module.bounded, module.memo, module.Holder = bounded, memo, Holder
+    for f in (bounded, memo, Holder.cached):
+        f(1)
+    sys.modules["lf_user_module"] = module
+    try:
+        clear_bounded_lru_caches(lambda filename: filename == module.__file__)
+    finally:
+        del sys.modules["lf_user_module"]
+    assert bounded.cache_info().currsize == 0
+    assert Holder.cached.cache_info().currsize == 0
+    assert memo.cache_info().currsize == 1  # how memos leak: left measurable
+
+
+def test_a_failing_step_is_noted_once_and_the_pass_goes_on():
+    calls = []
+
+    def broken():
+        calls.append(1)
+        raise RuntimeError("boom")
+
+    cleanup = CleanupPass(HeapWindow(), skip=frozenset({"threads"}), hooks=broken)
+    for _ in range(2):
+        cleanup.run(frozenset())
+    assert calls == [1, 1]
+    assert cleanup.errors == ["pytest_leak_forensics_cleanup hook failed: RuntimeError: boom"]
+
+
+def test_skipped_steps_do_not_run():
+    calls = []
+    cleanup = CleanupPass(HeapWindow(), skip=frozenset({"user"}),
+                          hooks=lambda: calls.append(1))
+    cleanup.run(frozenset())
+    assert calls == []

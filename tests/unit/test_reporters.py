@@ -1,0 +1,71 @@
+"""Both reporters on one run: the terminal summary's lines, and JSON that reads back."""
+
+import json
+
+import pytest
+
+from leak_forensics.errors import ReportError
+from leak_forensics.reporters import Run, render_report
+from leak_forensics.reporters.json_report import JsonReporter, read
+from leak_forensics.reporters.terminal import TerminalReporter
+from leak_forensics.results import (
+    CollectedGarbage,
+    Known,
+    Owner,
+    Resource,
+    Site,
+    TestResult,
+    TypeGrowth,
+    Verdict,
+)
+
+OWNER = Owner("list", "app._MEMO", "app._MEMO['k'] -> list", "app._MEMO['k']",
+              "app._MEMO[...]", 3, 3, "app.py:4", "0123456789abcdef")
+
+
+def run() -> Run:
+    leak = TestResult(
+        "t.py::test_leak", Verdict.LEAK, runs=7, repeat="1:3",
+        sites=[Site("app.py", 4, 296, 4, (("app.py", 4), ("/lib/x.py", 9)), "_MEMO[k] = []")],
+        types=[TypeGrowth("list", 2)], owners=[OWNER],
+        resources=[Resource("thread", "poller (poll) started at app.py:9, still alive")],
+        size_per_run=296, count_per_run=4, deltas={"blocks": [4, 4, 4]},
+        cyclic_garbage=[CollectedGarbage("dict", 2, "app.py:5")])
+    known = TestResult("t.py::test_known", Verdict.KNOWN, size_per_run=100,
+                       known=Known("root:app.*", "allowlist"))
+    return Run([leak, known, TestResult("t.py::test_clean", Verdict.CLEAN)],
+               notes=["a note"], suspects=2)
+
+
+def test_terminal_summary():
+    text = TerminalReporter().render(run())
+    assert "3 tests checked: 1 leak, 1 known-leak, 1 clean; 2 re-run as suspects" in text
+    assert "t.py::test_leak leaks 296 B (4 blocks) per run" in text
+    assert "app.py:4" in text and "_MEMO[k] = []" in text
+    assert "the leak begins at app._MEMO['k']:" in text
+    assert "thread: poller (poll) started at app.py:9, still alive" in text
+    assert "t.py::test_known: 100 B per run, allowlist rule root:app.*" in text
+    assert "2 dict at app.py:5" in text[text.index("cyclic garbage"):]
+    assert "leak-forensics note: a note" in text
+
+
+def test_json_reads_back_what_it_wrote(tmp_path):
+    path = tmp_path / "deep" / "report.json"
+    render_report(JsonReporter(), run(), str(path))
+    data = json.loads(path.read_text())
+    assert data["summary"] == {"tests": 3, "leak": 1, "known_leak": 1, "suspects": 2}
+    assert data["leak_groups"][0]["tests"] == ["t.py::test_leak"]
+    assert data["tests"][0]["sites"][0]["traceback"][1] == {"filename": "/lib/x.py",
+                                                            "lineno": 9}
+    saved = read(str(path))
+    assert saved.results == list(run().results)
+    assert (saved.notes, saved.suspects) == (["a note"], 2)
+
+
+def test_a_malformed_entry_is_one_line(tmp_path):
+    path = tmp_path / "r.json"
+    document = json.loads(JsonReporter().render(run()))
+    document["tests"][0]["sites"][0]["lineno"] = "four"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ReportError, match="malformed test entry .*'lineno' must be int"):
+        read(str(path))
