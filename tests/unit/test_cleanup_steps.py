@@ -79,3 +79,15 @@ def test_skipped_steps_do_not_run():
                           hooks=lambda: calls.append(1))
     cleanup.run(frozenset())
     assert calls == []
+
+
+def test_linecache_step_forgets_files_and_keeps_registered_source():
+    import linecache
+    linecache.getline(functools.__file__, 1)
+    linecache.cache["<registered>"] = (2, None, ["x\n"], "<registered>")
+    try:
+        stdlib_caches.SAFE["linecache"]()
+        assert functools.__file__ not in linecache.cache
+        assert "<registered>" in linecache.cache
+    finally:
+        linecache.cache.pop("<registered>", None)

@@ -1,6 +1,8 @@
 """The standard library's memo caches, emptied before each measurement.
 
-The list follows CPython's own refleak hunter. Every step touches only modules that are
+The list follows CPython's own refleak hunter, except ``linecache``: only entries read
+from files are forgotten, since a library that registers generated source under a new
+name on every call leaks into it. Every step touches only modules that are
 already imported (clearing a cache must never import anything) and tolerates a missing
 private name, because these are implementation details that move between versions.
 
@@ -58,6 +60,19 @@ def _clear_collections_abc() -> None:
     module = _mod("collections.abc")
     if module is not None:
         _clear_abc_caches(module)
+
+
+def _clear_linecache_files() -> None:
+    """Forget the source lines of files on disk, which the harness's tracebacks and
+    assertion messages read, and lazy loaders; keep entries with no file behind them
+    (``mtime`` None: source a library registered itself). Those can only grow if the code
+    under test keeps adding them, which is a leak to report, not warm-up to remove."""
+    cache = getattr(_mod("linecache"), "cache", None)
+    if not isinstance(cache, dict):
+        return
+    for name, entry in list(cache.items()):
+        if not (isinstance(entry, tuple) and len(entry) == 4 and entry[1] is None):
+            del cache[name]
 
 
 def _clear_strptime() -> None:
@@ -119,7 +134,7 @@ SAFE: dict[str, Callable[[], None]] = {
     "collections.abc": _clear_collections_abc,
     "_strptime": _clear_strptime,
     "urllib.parse": lambda: _call("urllib.parse", "clear_cache"),
-    "linecache": lambda: _call("linecache", "clearcache"),
+    "linecache": _clear_linecache_files,
     "filecmp": _clear_filecmp,
     "struct": lambda: _call("struct", "_clearcache"),
     "doctest.master": _clear_doctest,

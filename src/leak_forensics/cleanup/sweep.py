@@ -106,7 +106,7 @@ class CleanupPass:
     def _release_sqlalchemy(self) -> None:
         if "sqlalchemy" in sys.modules and self.heap.open and not self.heap.thawed:
             # Inside an unthawed window the collector sees only what this run created.
-            sqlalchemy.release(self.heap.visible_objects())
+            sqlalchemy.release(self.heap.visible_objects(), self.is_user_file)
 
     def _guard(self, what: str, func: Callable[[], object]) -> None:
         try:

@@ -3,8 +3,10 @@ checked out of a pool and never returned.
 
 ``release`` touches only objects created inside the window: closing a session that a
 session-scoped fixture shares across tests would detach its instances and break the next
-test. SQLAlchemy is never imported here; nothing happens unless the code under test
-already imported it.
+test. Nor does it touch what the code under test keeps in a module global or a class
+attribute: a session held there is the code's own state, and whatever piles up in it is
+a leak to report, not warm-up to remove. SQLAlchemy is never imported here; nothing
+happens unless the code under test already imported it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from collections.abc import Callable, Iterable
 from ..types import Frames
 
 
-def release(new_objects: Iterable[object]) -> int:
-    """Close sessions, clear scoped-session registries, dispose engines; return how many."""
+def release(new_objects: Iterable[object],
+            is_user_file: Callable[[str], bool] = lambda filename: False) -> int:
+    """Close sessions, clear scoped-session registries, dispose engines that the run
+    created and the code under test does not keep; return how many."""
     orm = sys.modules.get("sqlalchemy.orm")
     engine_mod = sys.modules.get("sqlalchemy.engine")
     kinds: list[type] = []
@@ -32,6 +36,8 @@ def release(new_objects: Iterable[object]) -> int:
     if not kinds:
         return 0
     found = [obj for obj in new_objects if isinstance(obj, tuple(kinds))]
+    kept = _kept_by_user_code({id(obj) for obj in found}, is_user_file)
+    found = [obj for obj in found if id(obj) not in kept]
     for obj in found:
         if scoped is not None and isinstance(obj, scoped):
             obj.remove()
@@ -41,6 +47,28 @@ def release(new_objects: Iterable[object]) -> int:
         if engine is not None and isinstance(obj, engine):
             obj.dispose()
     return len(found)
+
+
+def _kept_by_user_code(candidates: set[int], is_user_file: Callable[[str], bool]) -> set[int]:
+    """Which of ``candidates`` a module global or a class attribute of the code under
+    test refers to directly. Read through ``sys.modules`` (the collector cannot see a
+    frozen heap's referrers)."""
+    kept: set[int] = set()
+    if not candidates:
+        return kept
+    for module in list(sys.modules.values()):
+        try:
+            filename = getattr(module, "__file__", None)
+            namespace = getattr(module, "__dict__", None)
+        except Exception:  # a dead weak proxy, a lazy module that fails to load
+            continue
+        if (not isinstance(filename, str) or not isinstance(namespace, dict)
+                or not is_user_file(filename)):
+            continue
+        for value in list(namespace.values()):
+            values = list(vars(value).values()) if isinstance(value, type) else [value]
+            kept.update(id(v) for v in values if id(v) in candidates)
+    return kept
 
 
 class _Checkouts:
