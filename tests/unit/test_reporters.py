@@ -44,7 +44,7 @@ def test_terminal_summary():
     assert "app.py:4" in text and "_MEMO[k] = []" in text
     assert "the leak begins at app._MEMO['k']:" in text
     assert "thread: poller (poll) started at app.py:9, still alive" in text
-    assert "t.py::test_known: 100 B per run, allowlist rule root:app.*" in text
+    assert "t.py::test_known: 100 B (0 blocks) per run, allowlist rule root:app.*" in text
     assert "2 dict at app.py:5" in text[text.index("cyclic garbage"):]
     assert "leak-forensics note: a note" in text
 
@@ -69,3 +69,17 @@ def test_a_malformed_entry_is_one_line(tmp_path):
     path.write_text(json.dumps(document))
     with pytest.raises(ReportError, match="malformed test entry .*'lineno' must be int"):
         read(str(path))
+
+
+@pytest.mark.parametrize(("deltas", "expected"), [
+    ({"blocks": [4, 5, 4], "malloc": [0, 0, 0]}, "leaks 4 blocks (untraced) per run"),
+    ({"blocks": [0, 0, 0], "malloc": [9000, 8192, 8192]},
+     "leaks 8.0 KiB of C memory (untraced) per run"),
+    ({"blocks": [3, 1, 2], "threads": [1, 1, 1]}, "leaks 1 block and 1 thread (untraced)"),
+])
+def test_a_leak_without_traced_figures_shows_what_grew(deltas, expected):
+    result = TestResult("t.py::test_x", Verdict.LEAK, deltas=deltas,
+                        notes=["allocation sites not traced for this test"])
+    text = TerminalReporter().render(Run([result]))
+    assert expected in text
+    assert "0 B" not in text

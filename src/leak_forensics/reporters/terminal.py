@@ -12,6 +12,7 @@ from tabulate import tabulate
 from ..analysis import signatures
 from ..results import Owner, TestResult, Verdict
 from ..units import size_text
+from ..verdict import MALLOC_NOISE
 from . import Run
 
 SITES_SHOWN = 5
@@ -29,10 +30,33 @@ def _source(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _traced(result: TestResult) -> bool:
+    return bool(result.size_per_run or result.count_per_run)
+
+
+def _least(result: TestResult, metric: str) -> int:
+    """The growth of ``metric`` that every measured run had."""
+    return min(result.deltas.get(metric) or [0])
+
+
+def growth_text(result: TestResult) -> str:
+    """How much a leak keeps per run: traced bytes and blocks when its sites were traced,
+    otherwise the untraced growth that made it a leak, never "0 B"."""
+    if _traced(result):
+        return f"{size_text(result.size_per_run)} ({result.count_per_run} blocks)"
+    blocks, malloc = _least(result, "blocks"), _least(result, "malloc")
+    threads, handles = _least(result, "threads"), _least(result, "handles")
+    parts = [f"{blocks} block{'s' * (blocks != 1)}" if blocks > 0 else "",
+             f"{size_text(malloc)} of C memory" if malloc > MALLOC_NOISE else "",
+             f"{threads} thread{'s' * (threads != 1)}" if threads > 0 else "",
+             f"{handles} other resource{'s' * (handles != 1)}" if handles > 0 else ""]
+    found = [p for p in parts if p]
+    return (" and ".join(found) if found else "an unmeasured amount") + " (untraced)"
+
+
 def describe(result: TestResult) -> list[str]:
     """The lines that explain one leaking test."""
-    lines = [f"{result.nodeid} leaks {size_text(result.size_per_run)} "
-             f"({result.count_per_run} blocks) per run"]
+    lines = [f"{result.nodeid} leaks {growth_text(result)} per run"]
     if result.sites:
         rows = [(f"{s.filename}:{s.lineno}", size_text(s.size_diff), s.count_diff,
                  _source(s.source)) for s in result.sites[:SITES_SHOWN]]
@@ -101,7 +125,8 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
     writer.write_line(f"{len(results)} tests checked: {counts or 'none'}; "
                       f"{suspects} re-run as suspects")
     if leaking:
-        rows = [(r.nodeid, size_text(r.size_per_run), r.count_per_run,
+        rows = [(r.nodeid, size_text(r.size_per_run) if _traced(r) else "-",
+                 r.count_per_run if _traced(r) else max(_least(r, "blocks"), 0),
                  f"{r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else "-")
                 for r in sorted(leaking, key=lambda r: -r.size_per_run)]
         writer.write_line("")
@@ -127,7 +152,7 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
             assert r.known is not None
             reason = f" — {r.known.reason}" if r.known.reason else ""
             where = f" at {r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else ""
-            writer.write_line(f"  {r.nodeid}: {size_text(r.size_per_run)} per run{where}, "
+            writer.write_line(f"  {r.nodeid}: {growth_text(r)} per run{where}, "
                               f"{r.known.source} rule {r.known.rule}{reason}")
     collected = sorted((r for r in results if r.cyclic_garbage),
                        key=lambda r: -sum(g.count for g in r.cyclic_garbage))
