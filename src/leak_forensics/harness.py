@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
+from collections.abc import Callable, Iterator
 
 #: Top-level packages (and single-file modules) of the harness.
 HARNESS_PACKAGES = ("_pytest", "pytest", "pluggy", "xdist", "execnet", "leak_forensics",
@@ -18,6 +20,27 @@ HARNESS_PACKAGES = ("_pytest", "pytest", "pluggy", "xdist", "execnet", "leak_for
 HARNESS_TYPE_PREFIXES = tuple(f"{name}." for name in (*HARNESS_PACKAGES, "tracemalloc"))
 
 _OWN_DIR = os.path.join(os.path.normcase(os.path.realpath(os.path.dirname(__file__))), "")
+
+
+def user_namespace_values(is_user_file: Callable[[str], bool]) -> Iterator[object]:
+    """Every module global and class attribute of the code under test (modules whose
+    file ``is_user_file``). Read through ``sys.modules``, because the collector cannot
+    see who refers to what in a frozen heap; any object may sit in ``sys.modules`` (a
+    dead weak proxy raises on every attribute), so what cannot be read is passed over."""
+    for module in list(sys.modules.values()):
+        try:
+            filename = getattr(module, "__file__", None)
+            namespace = getattr(module, "__dict__", None)
+        except Exception:
+            continue
+        if (not isinstance(filename, str) or not isinstance(namespace, dict)
+                or not is_user_file(filename)):
+            continue
+        for value in list(namespace.values()):
+            if isinstance(value, type):
+                yield from list(vars(value).values())
+            else:
+                yield value
 
 
 @functools.cache  # a process has few files, and realpath costs system calls

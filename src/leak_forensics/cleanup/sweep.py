@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Callable
 
+from ..harness import user_namespace_values
 from ..integrations import sqlalchemy
 from ..measure import threads as thread_tools
 from ..measure.heap import HeapWindow
@@ -31,20 +32,12 @@ def clear_bounded_lru_caches(is_user_file: Callable[[str], bool]) -> None:
     and looks exactly like a leak; emptied before each measurement it cannot. Unbounded
     caches (``maxsize=None``) are left alone: they are how memos leak. Only the code
     under test: emptying the test runner's and libraries' caches makes them slower and
-    the standard library's are handled by name. Found through ``sys.modules`` rather
-    than the collector, which cannot see a frozen heap.
+    the standard library's are handled by name.
     """
-    for module in list(sys.modules.values()):
-        namespace = getattr(module, "__dict__", None)
-        filename = getattr(module, "__file__", None)
-        if not isinstance(namespace, dict) or not filename or not is_user_file(filename):
-            continue
-        for value in list(namespace.values()):
-            for candidate in (list(vars(value).values()) if isinstance(value, type)
-                              else (value,)):
-                func = getattr(candidate, "__func__", candidate)  # static/classmethod
-                if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
-                    func.cache_clear()
+    for candidate in user_namespace_values(is_user_file):
+        func = getattr(candidate, "__func__", candidate)  # static/classmethod
+        if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
+            func.cache_clear()
 
 
 def register_cleanup(func: Callable[[], object]) -> Callable[[], object]:

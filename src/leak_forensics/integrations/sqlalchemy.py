@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 
+from ..harness import user_namespace_values
 from ..types import Frames
 
 
@@ -51,24 +52,10 @@ def release(new_objects: Iterable[object],
 
 def _kept_by_user_code(candidates: set[int], is_user_file: Callable[[str], bool]) -> set[int]:
     """Which of ``candidates`` a module global or a class attribute of the code under
-    test refers to directly. Read through ``sys.modules`` (the collector cannot see a
-    frozen heap's referrers)."""
-    kept: set[int] = set()
+    test refers to directly."""
     if not candidates:
-        return kept
-    for module in list(sys.modules.values()):
-        try:
-            filename = getattr(module, "__file__", None)
-            namespace = getattr(module, "__dict__", None)
-        except Exception:  # a dead weak proxy, a lazy module that fails to load
-            continue
-        if (not isinstance(filename, str) or not isinstance(namespace, dict)
-                or not is_user_file(filename)):
-            continue
-        for value in list(namespace.values()):
-            values = list(vars(value).values()) if isinstance(value, type) else [value]
-            kept.update(id(v) for v in values if id(v) in candidates)
-    return kept
+        return set()
+    return {id(v) for v in user_namespace_values(is_user_file) if id(v) in candidates}
 
 
 class _Checkouts:
