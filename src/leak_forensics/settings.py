@@ -49,8 +49,9 @@ class Settings:
     json_path: str | None = None
     #: Repeat every test instead of only those whose own run kept something.
     screen_all: bool = False
-    #: Share of the tests' own time that repeating slow suspects may add; None: no limit.
-    budget: float | None = 0.25
+    #: Opt-in: share of the tests' own time that repeating suspects may add; None (the
+    #: default) confirms every suspect, so no verdict depends on timing (measure.budget).
+    budget: float | None = None
     #: Directory for the snapshots behind each leak verdict (``leak-forensics diff``).
     save_dir: str | None = None
     #: Trace and save every test's snapshots, not only a leaking test's.

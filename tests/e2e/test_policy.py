@@ -171,21 +171,28 @@ def test_slow_leak():
 """
 
 
-def test_slow_suspect_over_the_budget_is_unconfirmed_not_clean(run_forensics, pytester):
+def test_a_slow_suspect_is_confirmed_and_pinpointed_by_default(run_forensics, pytester):
     pytester.makepyfile(test_mod=SLOW_LEAK)
     result, data, verdicts = run_forensics()
     entry = verdicts["test_slow_leak"]
+    assert entry["verdict"] == "leak", entry
+    assert data["settings"]["budget"] is None
+    assert entry["sites"][0]["lineno"] == 5, entry["sites"]
+    assert not any("budget" in note for note in entry["notes"])
+
+
+def test_a_suspect_over_an_opted_in_budget_is_unconfirmed_not_clean(run_forensics,
+                                                                      pytester):
+    # One test: repeating it costs all of the tests' time, over any share below 1,
+    # whatever the machine's speed.
+    pytester.makepyfile(test_mod=SLOW_LEAK.replace("0.6", "0.05"))
+    result, data, verdicts = run_forensics("--leak-forensics-budget=0.25")
+    entry = verdicts["test_slow_leak"]
     assert entry["verdict"] == "unconfirmed", entry
     assert entry["runs"] == 1  # not repeated
+    assert data["settings"]["budget"] == 0.25
     assert any("confirmation budget" in note for note in entry["notes"])
     result.stdout.fnmatch_lines(["unconfirmed: *test_slow_leak*budget*"])
-
-
-def test_budget_none_confirms_every_suspect(run_forensics, pytester):
-    pytester.makepyfile(test_mod=SLOW_LEAK)
-    _, data, verdicts = run_forensics("--leak-forensics-budget=none")
-    assert verdicts["test_slow_leak"]["verdict"] == "leak"
-    assert data["settings"]["budget"] is None
 
 
 ALLOWED_SUITE = """

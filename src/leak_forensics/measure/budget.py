@@ -1,13 +1,17 @@
-"""How much time confirming suspects may add to a run.
+"""An opt-in cap on the time that confirming suspects may add to a run.
 
-A suspect is confirmed by running it again, so each repetition costs what the test
-itself took. On a real suite the one-time growth of a few slow tests (first use of a
-big code path, a thread pool's first start) would otherwise double their share of the
-run: on more-itertools, re-running one 5.7 s test is a third of the whole run. So
-repetitions of slow tests are held to a share of the time the tests themselves took;
-tests cheaper than ``CHEAP_RUN`` are always confirmed, whatever the budget says, so
-small suites and fast tests are never left unconfirmed. A suspect the budget cannot
-afford is reported as ``unconfirmed`` with what its own run kept, never as clean.
+Off by default, because whatever a clock decides is not reproducible: the same suite on
+a machine twice as slow, on a loaded CI runner, or split differently between xdist
+workers would get different verdicts, and a run history or a CI alert built on them
+would flip with the weather. With no cap every suspect is confirmed, so a verdict
+depends only on what the test's repetitions kept.
+
+A project that prefers a bounded run over settled verdicts (a few slow tests that grow
+on first use can double a run) sets a share: repetitions may then add at most that share
+of the time the tests themselves took so far. Both sides of that comparison are this
+machine's own run times, so no absolute number of seconds is involved, but the decision
+still depends on timing, and a suspect the cap cannot afford is reported as
+``unconfirmed``, never as clean. A confirmed leak's traced runs are never held to it.
 """
 
 from __future__ import annotations
@@ -15,15 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-#: Seconds below which a test's repetitions are not counted against the budget.
-CHEAP_RUN = 0.5
-
 
 class ConfirmBudget:
-    """Time for confirming suspects; a confirmed leak's traced runs are never held to it."""
+    """Time for confirming suspects, as a share of the tests' own time (None: no limit)."""
 
     def __init__(self, share: float | None) -> None:
-        self.share = share  # None: no limit
+        self.share = share
         self._tests = 0.0
         self._spent = 0.0
 
@@ -35,14 +36,14 @@ class ConfirmBudget:
         self._spent += seconds
 
     def for_suspect(self, run_seconds: float) -> Callable[[], bool]:
-        """A check to call before each confirming repetition."""
+        """A check to call before each confirming repetition, which costs about
+        ``run_seconds`` (the test's own run)."""
         started = time.perf_counter()
 
         def affords() -> bool:
-            cost = run_seconds
-            if self.share is None or cost < CHEAP_RUN:
+            if self.share is None:
                 return True
             spent = self._spent + time.perf_counter() - started
-            return spent + cost <= self.share * self._tests
+            return spent + run_seconds <= self.share * self._tests
 
         return affords

@@ -48,9 +48,10 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-all", "leak_forensics_all", "flag", "false",
      "repeat every test, not only those whose own run grew (slower, catches the smallest "
      "leaks)"),
-    ("-budget", "leak_forensics_budget", "value", str(_DEFAULTS.budget),
-     "share of the tests' own run time that re-running slow suspects may add (tests under "
-     f"half a second are always re-run); 'none' for no limit (default {_DEFAULTS.budget})"),
+    ("-budget", "leak_forensics_budget", "value", "none",
+     "opt-in cap: share of the tests' own run time that re-running suspects may add; "
+     "suspects over it read 'unconfirmed' and verdicts then depend on timing "
+     "(default none: every suspect is confirmed)"),
     ("-save", "leak_forensics_save", "value", "",
      "directory to save each leaking test's snapshots in, before and after its traced runs "
      "(compare them with: leak-forensics diff BEFORE AFTER)"),
