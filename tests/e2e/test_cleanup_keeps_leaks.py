@@ -94,3 +94,69 @@ def test_a_session_nobody_keeps_is_released(run_forensics, pytester):
     pytester.makepyfile(test_mod=SESSION_PER_TEST)
     _, _, verdicts = run_forensics()
     assert verdicts["test_uses_a_session_and_forgets_it"]["verdict"] == "clean"
+
+
+UNKNOWN_CHARSETS = """
+import codecs, itertools
+_n = itertools.count()
+
+def charset_of(header):
+    # What an HTTP client does with the charset a server sends.
+    try:
+        return codecs.lookup(header).name
+    except LookupError:
+        return "utf-8"
+
+def test_decodes_a_response_with_its_own_charset():
+    assert charset_of(f"x-vendor-{next(_n)}") == "utf-8"
+
+def test_decodes_known_charsets():
+    assert charset_of("latin-1") == "iso8859-1"
+    assert charset_of("x-never-registered") == "utf-8"
+"""
+
+
+def test_a_leak_into_the_encodings_cache_is_found(run_forensics, pytester):
+    pytester.makepyfile(test_mod=UNKNOWN_CHARSETS)
+    _, _, verdicts = run_forensics()
+    entry = verdicts["test_decodes_a_response_with_its_own_charset"]
+    assert entry["verdict"] == "leak", entry
+    # The leaked names are strings, which the garbage collector does not track, so there
+    # is no owner to search; the site is the user's line that looks them up.
+    assert entry["sites"][0]["filename"] == "test_mod.py", entry["sites"]
+    assert entry["sites"][0]["source"] == "return codecs.lookup(header).name"
+    assert verdicts["test_decodes_known_charsets"]["verdict"] == "clean"
+
+
+GENERATED_MODULES = """
+import inspect, itertools, sys, types
+_n = itertools.count()
+
+def run_generated(source):
+    # A plugin loader: each call makes a module, runs it, and drops it again.
+    name = f"generated_{next(_n)}"
+    module = types.ModuleType(name)
+    module.__file__ = f"/generated/{name}.py"
+    sys.modules[name] = module
+    try:
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+        return inspect.getmodule(module.frame).__name__
+    finally:
+        del sys.modules[name]
+
+def test_runs_a_generated_plugin():
+    assert run_generated("import sys; frame = sys._getframe().f_code").startswith("generated_")
+
+def test_asks_inspect_about_its_own_code():
+    assert inspect.getmodule(sys._getframe().f_code) is sys.modules[__name__]
+"""
+
+
+def test_a_leak_into_inspects_module_cache_is_found(run_forensics, pytester):
+    pytester.makepyfile(test_mod=GENERATED_MODULES)
+    _, _, verdicts = run_forensics()
+    entry = verdicts["test_runs_a_generated_plugin"]
+    assert entry["verdict"] == "leak", entry
+    assert {site["source"] for site in entry["sites"]} >= {
+        "return inspect.getmodule(module.frame).__name__"}, entry["sites"]
+    assert verdicts["test_asks_inspect_about_its_own_code"]["verdict"] == "clean"

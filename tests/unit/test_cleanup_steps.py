@@ -91,3 +91,47 @@ def test_linecache_step_forgets_files_and_keeps_registered_source():
         assert "<registered>" in linecache.cache
     finally:
         linecache.cache.pop("<registered>", None)
+
+
+def test_a_warning_registry_never_outlives_a_change_of_filters():
+    """Why emptying ``__warningregistry__`` hides no leak: the warnings module resets a
+    registry whenever the filters change, and pytest changes them for every test (the
+    plugin for every repetition), so a registry holds at most one run's warnings."""
+    import warnings
+
+    module = types.ModuleType("lf_warning_module")
+    exec("import warnings\ndef warn(n):\n    warnings.warn(f'value {n}', UserWarning)\n",
+         module.__dict__)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("default")
+        for n in range(50):
+            module.warn(n)
+        assert len(module.__warningregistry__) > 50 - 1
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("default")
+        module.warn(0)
+        assert len(module.__warningregistry__) <= 2  # this run's warning and the version
+
+
+def test_unbounded_stdlib_caches_keep_what_a_caller_can_add_without_limit():
+    import codecs
+    import encodings
+    import inspect
+
+    codecs.lookup("latin-1")
+    try:
+        codecs.lookup("lf-no-such-charset")
+    except LookupError:
+        pass
+    stdlib_caches.SAFE["encodings"]()
+    assert "lf_no_such_charset" in encodings._cache
+    assert all(codec is None for codec in encodings._cache.values())
+
+    gone = types.ModuleType("lf_gone_module")
+    gone.__file__ = "/nowhere/lf_gone_module.py"
+    sys.modules["lf_gone_module"] = gone
+    inspect.getmodule(compile("1", "/nowhere/elsewhere.py", "eval"))
+    del sys.modules["lf_gone_module"]
+    stdlib_caches.SAFE["inspect"]()
+    assert set(inspect._filesbymodname) == {"lf_gone_module"}
+    assert set(inspect.modulesbyfile.values()) == {"lf_gone_module"}

@@ -1,10 +1,17 @@
 """The standard library's memo caches, emptied before each measurement.
 
-The list follows CPython's own refleak hunter, except ``linecache``: only entries read
-from files are forgotten, since a library that registers generated source under a new
-name on every call leaks into it. Every step touches only modules that are
-already imported (clearing a cache must never import anything) and tolerates a missing
-private name, because these are implementation details that move between versions.
+The list follows CPython's own refleak hunter, with one rule on top: a step forgets only
+what cannot grow without bound on its own, so a leak into a cache stays measurable. Most
+caches here are bounded (``re``, ``struct``, ``fnmatch``, ``typing``, ``_strptime``,
+``urllib.parse`` and ``importlib.metadata`` cap their size; the ``abc`` caches are weak;
+the type cache is fixed-size). ``__warningregistry__`` is reset by the warnings module
+whenever the filters change, which pytest does for every test and the plugin for every
+repetition, so it never outlives one run. The unbounded ones keep the entries a caller
+can add without limit: ``linecache`` keeps source registered with no file behind it,
+``encodings`` keeps the names it failed to find, ``inspect`` keeps the files of modules
+that left ``sys.modules``. Every step touches only modules that are already imported
+(clearing a cache must never import anything) and tolerates a missing private name,
+because these are implementation details that move between versions.
 
 Three of CPython's steps reset *state* rather than a memo: ``ctypes._reset_cache()`` makes
 ``POINTER(T)`` return a new type (argtypes checks against the old one then fail),
@@ -94,11 +101,17 @@ def _clear_doctest() -> None:
 
 
 def _clear_inspect() -> None:
+    """``getmodule`` records every module in ``sys.modules`` once: bounded by it, except for
+    modules that have left it (code made and dropped per call), whose entries stay."""
     inspect = _mod("inspect")
-    for name in ("_filesbymodname", "modulesbyfile"):
-        cache = getattr(inspect, name, None)
-        if isinstance(cache, dict):
-            cache.clear()
+    by_name = getattr(inspect, "_filesbymodname", None)
+    by_file = getattr(inspect, "modulesbyfile", None)
+    if isinstance(by_name, dict):
+        for name in [n for n in by_name if n in sys.modules]:
+            del by_name[name]
+    if isinstance(by_file, dict):
+        for path in [p for p, n in by_file.items() if n in sys.modules]:
+            del by_file[path]
 
 
 def _clear_importlib_metadata() -> None:
@@ -109,9 +122,12 @@ def _clear_importlib_metadata() -> None:
 
 
 def _clear_encodings() -> None:
+    """Codecs found are bounded by the codecs installed; a name not found is cached as None
+    for good, so code that looks up names from its input (a charset header) grows it."""
     cache = getattr(_mod("encodings"), "_cache", None)
     if isinstance(cache, dict):
-        cache.clear()
+        for name in [n for n, codec in cache.items() if codec is not None]:
+            del cache[name]
 
 
 def _clear_type_cache() -> None:
