@@ -33,6 +33,7 @@ from .measure import census, meter, resources, stacks
 from .measure import threads as thread_tools
 from .measure.heap import HeapWindow
 from .measure.meter import METRICS, ZERO, Reading
+from .measure.traffic import Traffic
 from .results import CollectedGarbage, Resource, TestResult, Verdict
 from .settings import Settings
 from .types import Frames
@@ -41,13 +42,19 @@ RunOnce = Callable[[], str]
 #: What a repetition left running: threads, and other resources.
 Leftovers = tuple[list[threading.Thread], list[resources.Left]]
 _COROUTINE_ORIGIN_DEPTH = 32
+#: Times a repetition is run again because the worker's receiving thread handled a
+#: message while it was measured (``measure.traffic``); the controller sends nothing in
+#: answer to a repetition, so a second try is almost always quiet.
+NOISY_RETRIES = 3
+
 #: Asked before each confirming repetition whether its cost fits the confirmation budget.
 Affords = Callable[[], bool]
 
 
 class Probe:
     def __init__(self, classifier: FrameClassifier, heap: HeapWindow,
-                 cleanup: CleanupPass, warn: Callable[[str], None]) -> None:
+                 cleanup: CleanupPass, warn: Callable[[str], None],
+                 traffic: Traffic | None = None) -> None:
         self.classifier = classifier
         #: Reports an internal error that the verdict survives (it also goes in its notes).
         self.warn = warn
@@ -55,6 +62,9 @@ class Probe:
         self.cleanup = cleanup
         self._screen = ZERO
         self._gauge = meter.Gauge()
+        self._traffic = traffic or Traffic()
+        #: A harness thread handled a message during one of this test's windows.
+        self.noisy = False
         self._span_open = False
         self._thread_base: frozenset[int] = frozenset()
         self._alive: list[threading.Thread] = []
@@ -74,6 +84,7 @@ class Probe:
         self._thread_base = thread_tools.snapshot()
         self._handle_base = resources.baseline()
         self._screen = ZERO
+        self.noisy = False
         self._span_open = False
         self._alive = []
         self._left = []
@@ -83,12 +94,16 @@ class Probe:
     # one. So every read comes right after a collection, with nothing run in between.
 
     def _mark(self) -> None:
+        self._traffic.mark()
         self.heap.collect()
         self._gauge.mark()
 
     def _since_mark(self) -> Reading:
         self.heap.collect()
-        return self._gauge.since_mark()
+        reading = self._gauge.since_mark()
+        if not self._traffic.quiet_since_mark():
+            self.noisy = True
+        return reading
 
     def open_span(self) -> None:
         self._span_open = True
@@ -228,9 +243,13 @@ class Probe:
         for _ in range(measured):
             if not affords():
                 break
-            self._mark()
-            left = run()
-            delta = self._since_mark()
+            for _attempt in range(1 + NOISY_RETRIES):
+                self.noisy = False
+                self._mark()
+                left = run()
+                delta = self._since_mark()
+                if not self.noisy:
+                    break
             deltas.append(Reading(delta.blocks, delta.malloc, len(left[0]), len(left[1])))
             if not verdict.growing(deltas):
                 break

@@ -55,6 +55,24 @@ def test_two_workers_give_the_serial_report_on_the_example_suite(run_forensics, 
     assert "9 tests checked: " in out and "3 leak" in out
 
 
+def _many_tests_one_leaking_a_block() -> str:
+    tests = [f"def test_clean_{i:02d}():\n    assert sum(range({i} + 10)) > 0\n"
+             for i in range(76)]
+    tests.insert(40, "def test_one_block():\n    _KEPT.append(object())\n")
+    return "_KEPT = []\n\n" + "\n".join(tests)
+
+
+def test_two_workers_find_a_one_block_leak_among_many_tests(run_forensics, pytester):
+    # The workers' controller sends more work while tests are measured; that traffic
+    # must never turn a one-block leak clean, nor a clean test into a leak.
+    pytester.makepyfile(test_many=_many_tests_one_leaking_a_block())
+    _, serial, _ = run_forensics()
+    _, parallel, _ = run_forensics("-n", "2", xdist=True)
+    assert essentials(parallel) == essentials(serial)
+    leaks = [t["nodeid"] for t in parallel["tests"] if t["verdict"] == "leak"]
+    assert leaks == ["test_many.py::test_one_block"]
+
+
 def test_a_crashing_worker_loses_no_finished_test(run_forensics, pytester):
     pytester.makepyfile(test_mod=CRASHING_SUITE)
     # Five measured runs, not three: a worker restarted after a crash is noisy for a

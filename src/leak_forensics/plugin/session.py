@@ -28,6 +28,7 @@ from ..measure import threads as thread_tools
 from ..measure.budget import ConfirmBudget
 from ..measure.heap import HeapWindow
 from ..measure.meter import METRICS
+from ..measure.traffic import Traffic
 from ..probe import Probe
 from ..reporters import terminal
 from ..results import TestResult, Verdict
@@ -47,7 +48,7 @@ from .run import (
     set_up_parents,
     tear_down_apart,
 )
-from .xdist import OUTPUT_KEY, RESULT_ATTRIBUTE
+from .xdist import OUTPUT_KEY, RESULT_ATTRIBUTE, watch_worker_channel
 
 
 class LeakForensics(Reporting):
@@ -67,7 +68,11 @@ class LeakForensics(Reporting):
             thread_timeout=settings.thread_timeout,
             hooks=lambda: config.hook.pytest_leak_forensics_cleanup(config=config),
             is_user_file=lambda filename: classifier.kind(filename) is Kind.USER)
-        self.probe = Probe(classifier, self.heap, self.cleanup, self.warn)
+        traffic = Traffic()
+        if self.worker and not watch_worker_channel(config, traffic):
+            self.notes.append("pytest-xdist: this worker's message handling could not be "
+                              "watched; its traffic may add noise to a test's counts")
+        self.probe = Probe(classifier, self.heap, self.cleanup, self.warn, traffic)
         thread_tools.record_starts(self.probe.stack)
         self.relay = ReportRelay(config, self)
         self._overrides: dict[str, MarkerOverrides] = {}
@@ -164,7 +169,7 @@ class LeakForensics(Reporting):
         first, self._first = self._first, False
         if not verdict.needs_confirmation(screened, first=first,
                                           confirm_all=self.settings.screen_all,
-                                          inexact=self.relay.inexact):
+                                          inexact=self.relay.inexact or self.probe.noisy):
             result = TestResult(item.nodeid, Verdict.CLEAN, deltas={
                 m: [getattr(screened, m)] for m in METRICS})
             if self.settings.gc_debug:  # a session-wide setting: markers leave it alone
