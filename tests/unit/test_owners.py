@@ -168,3 +168,12 @@ def test_analysis_leaves_no_index_behind(app):
     chain_of(app._MEMO["k"])
     gc.collect()
     assert len(gc.get_objects()) - before < 50
+
+
+def test_an_instances_attribute_dict_is_held_by_the_instance(app):
+    # On 3.13 the collector sees an instance's attribute values, not its __dict__.
+    app.KEPT = [Entry("k")]
+    attributes = vars(app.KEPT[0])
+    chain = chain_of(attributes)
+    assert chain.root == "myapp_cache.KEPT", chain
+    assert "outside" not in chain.root

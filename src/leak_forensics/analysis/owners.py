@@ -95,7 +95,32 @@ class _Heap:
                 top = top.f_back
 
     def holders(self, obj: object) -> list[object]:
-        return self.referrers.get(id(obj), [])
+        found = self.referrers.get(id(obj), [])
+        if not found and isinstance(obj, dict) and sys.version_info >= (3, 13):
+            owner = self._instance_of(obj)
+            if owner is not None:
+                found = self.referrers[id(obj)] = [owner]
+        return found
+
+    def _instance_of(self, attributes: dict[object, object]) -> object | None:
+        """The object whose ``__dict__`` this is, on 3.13+.
+
+        There an instance keeps its attribute values inline even once its ``__dict__``
+        exists, and the collector visits the values, not the dict: nothing the collector
+        sees refers to the dict, which would read as "held outside Python". The instance
+        still refers to each value, so it is among the holders of any tracked value, and
+        ``vars()`` tells which holder it is (a holder that has no dict yet gets one:
+        only the few objects that hold the same values are asked).
+        """
+        for value in attributes.values():
+            if not gc.is_tracked(value):
+                continue
+            for holder in self.referrers.get(id(value), ()):
+                if (not isinstance(holder, type) and id(holder) not in self.ignored
+                        and getattr(holder, "__dict__", None) is attributes):
+                    return holder
+            return None
+        return None
 
     def root_name(self, holder: object, held: object) -> str | None:
         """The name of a root ``holder`` is (given the object it leads to), or None."""
