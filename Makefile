@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test pytest bench lint clean
+.PHONY: demo test pytest bench stability lint clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(BIN)/activate
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/snapshot_diff.py
 	$(BIN)/python benchmarks/owner_chains.py
+
+# Verdicts and top sites that change between idle and loaded, serial and -n 2 (target 0).
+stability: $(BIN)/activate
+	$(BIN)/python benchmarks/stability.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* build *.egg-info src/*.egg-info examples/demo/leak-report.json

@@ -4,14 +4,17 @@
    it kept anything: a pymalloc block, a thread, another resource (file descriptor,
    process, task, connection), or C-allocator memory beyond ``MALLOC_NOISE``. The
    session's first test is always a suspect (it pays pytest's first-use costs), and so
-   is every test when the user asks for all to be confirmed, or when a report logged
-   during the run could not be held out of the measurement exactly.
+   is every test when the user asks for all to be confirmed, or when the count was not
+   the test's alone: a report logged during the run could not be held out of it, or an
+   xdist worker's receiving thread handled a message while it was taken
+   (``measure.traffic``; a repetition measured that way is run again).
 2. **Confirm.** A suspect is run again: warm-ups, then N measured runs. A metric counts
    only if it grew on **every** measured run (CPython's refleak rule: ``[5, 5, 6]`` is a
    leak; ``[3, 0, 0]`` and ``[8, -8, 1]`` are warm-up and noise). The first run on which
    nothing grows settles the test as ``clean``. A suspect whose measured runs the
-   confirmation budget cut short while it was still growing is ``unconfirmed``, never
-   clean.
+   opt-in confirmation budget cut short while it was still growing is ``unconfirmed``,
+   never clean; without one (the default) every suspect is confirmed, so no verdict
+   depends on timing.
 3. **Explain.** A confirmed leak of memory is traced: if no allocation site and no type
    grew on every traced run either, the growth is ``inconclusive``; otherwise it is a
    ``leak``. Growth of resources needs no tracing to be a leak. Traced sites count only
