@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import verdict
-from .analysis import growth, known_leaks, owners, samples
+from .analysis import growth, known_leaks, owners, samples, shared
 from .analysis.attribution import FrameClassifier, Kind
 from .cleanup.sweep import CleanupPass
 from .integrations import sqlalchemy
@@ -34,7 +34,7 @@ from .measure import threads as thread_tools
 from .measure.heap import HeapWindow
 from .measure.meter import METRICS, ZERO, Reading
 from .measure.traffic import Traffic
-from .results import CollectedGarbage, Resource, TestResult, Verdict
+from .results import CollectedGarbage, Resource, TestResult, TypeGrowth, Verdict
 from .settings import Settings
 from .types import Frames
 
@@ -75,6 +75,8 @@ class Probe:
         #: Encoded before/after snapshots of the last traced runs (--leak-forensics-save).
         self.saved: tuple[bytes, bytes] | None = None
         self.sample: samples.Sample | str | None = None
+        #: Leaks analysed in full so far, that later tests are checked against.
+        self.known: list[shared.KnownLeak] = []
 
     # -- stage 1: the test's own run ------------------------------------------------------
 
@@ -182,7 +184,9 @@ class Probe:
                 return self._unconfirmed(result)
             run()
 
-        deltas, (alive, left) = self._confirm(run, settings.repeat.measured, affords)
+        watch = bool(self.known) and settings.trace and settings.owners
+        deltas, (alive, left), observed = self._confirm(run, settings.repeat.measured,
+                                                        affords, watch)
         result.deltas = {m: [getattr(d, m) for d in deltas] for m in METRICS}
         seen = {o: n for o, n in outcomes.items() if n}
         if len(seen) > 1:
@@ -206,8 +210,11 @@ class Probe:
         # A confirmed leak is always traced: the budget limits which suspects are
         # confirmed, never what a confirmed leak's report says.
         traced = settings.trace and memory
-        if traced:
-            self._pinpoint(run, settings, result)
+        match = shared.same_leak(self.known, deltas, observed) if traced else None
+        if match is not None:
+            self._take_over(result, match, observed, settings.top)
+        elif traced:
+            self._pinpoint(run, settings, result, deltas)
         elif memory:
             result.notes.append("allocation sites not traced for this test")
         result.verdict = verdict.explained(
@@ -234,26 +241,57 @@ class Probe:
             "(--leak-forensics-budget=none confirms every suspect)")
         return result
 
-    def _confirm(self, run: Callable[[], Leftovers], measured: int, affords: Affords
-                 ) -> tuple[list[Reading], Leftovers]:
+    def _confirm(self, run: Callable[[], Leftovers], measured: int, affords: Affords,
+                 watch: bool = False
+                 ) -> tuple[list[Reading], Leftovers, list[shared.Observed]]:
         """Measured runs until one does not grow; stops early (still growing) if the
-        budget runs out. Returns what the last run left running."""
+        budget runs out. Returns what the last run left running and, with ``watch``,
+        what each run added to the types and the known leaks' holders (``shared``)."""
         deltas: list[Reading] = []
         left: Leftovers = ([], [])
+        observed: list[shared.Observed] = []
         for _ in range(measured):
             if not affords():
                 break
             for _attempt in range(1 + NOISY_RETRIES):
                 self.noisy = False
+                # Taken outside the window, and kept across it: it does not count.
+                before = self._observe() if watch else None
                 self._mark()
                 left = run()
                 delta = self._since_mark()
                 if not self.noisy:
                     break
+            if before is not None:
+                observed.append((before, self._observe()))
             deltas.append(Reading(delta.blocks, delta.malloc, len(left[0]), len(left[1])))
             if not verdict.growing(deltas):
                 break
-        return deltas, left
+        return deltas, left, observed
+
+    def _observe(self) -> shared.Observation:
+        objects = [] if self.heap.thawed else self.heap.visible_objects()
+        found = shared.Observation(census.census(objects), shared.lengths(self.known))
+        del objects
+        return found
+
+    def _take_over(self, result: TestResult, match: shared.Match,
+                   observed: list[shared.Observed], top: int) -> None:
+        """Report a test as the known leak it repeats, without tracing it again."""
+        leak, times = match.leak, match.times
+        result.sites = shared.scaled_sites(leak.sites, times)[:top]
+        result.size_per_run = leak.size_per_run * times
+        result.count_per_run = leak.count_per_run * times
+        types = shared.run_growth(observed)
+        result.types = sorted((TypeGrowth(t, n) for t, n in types.items()),
+                              key=lambda t: (-t.count_diff, t.type))[:top]
+        result.owners = list(leak.owners)
+        result.same_leak_as = leak.nodeid
+        per_run = f", {times} times per run" if times > 1 else ""
+        result.notes.append(
+            f"the same leak as {leak.nodeid}{per_run}: its holder grew on every run, with "
+            "the same types and no other growth, so it was not traced again; the sites and "
+            "owners are that test's")
 
     def _traced_runs(self, run: Callable[[], Leftovers], settings: Settings, nodeid: str,
                      sample: bool = False
@@ -315,7 +353,7 @@ class Probe:
         return kept.encode()
 
     def _pinpoint(self, run: Callable[[], Leftovers], settings: Settings,
-                  result: TestResult) -> None:
+                  result: TestResult, deltas: list[Reading]) -> None:
         snapshots, censuses, result.rss_per_run = self._traced_runs(
             run, settings, result.nodeid, sample=settings.owners)
         sites, size, count = growth.recurring_sites(snapshots, self.classifier)
@@ -323,15 +361,34 @@ class Probe:
             sites, size, count = [], 0, 0
         result.sites = sites[: settings.top]
         result.size_per_run, result.count_per_run = size, count
-        result.types = growth.recurring_types(censuses)[: settings.top]
+        types = growth.recurring_types(censuses)
+        result.types = types[: settings.top]
         sample, self.sample = self.sample, None
+        whole = [c for c in censuses if c is not None]
+        least = shared.recurring_counts(whole) if len(whole) == len(censuses) else {}
+        match = shared.same_sites(self.known, sites, [TypeGrowth(t, n) for t, n in least.items()])
+        if match is not None and isinstance(sample, samples.Sample):
+            result.owners = list(match.leak.owners)
+            result.same_leak_as = match.leak.nodeid
+            result.notes.append(f"owners not searched again: the same sites and types as "
+                                f"{match.leak.nodeid}, whose owners these are")
+            return
+        holders: list[object] = []
         if isinstance(sample, samples.Sample):
             try:
-                result.owners = sample.owners(self.heap)
+                result.owners, holders = sample.owners(
+                    self.heap, ignore=[k.holders for k in self.known])
             except Exception as exc:
                 sample = self._owner_error(result.nodeid, exc)
         if isinstance(sample, str):
             result.notes.append(sample)
+        sized = shared.sized_holders(holders)
+        del holders
+        if result.owners and least and len(self.known) < shared.MAX_KNOWN:
+            self.known.append(shared.KnownLeak(
+                result.nodeid, result.owners, sites, size, count, least,
+                blocks=min(d.blocks for d in deltas), malloc=min(d.malloc for d in deltas),
+                holders=sized))
 
     def _sample(self, censuses: list[dict[str, int] | None],
                 nodeid: str) -> samples.Sample | str | None:

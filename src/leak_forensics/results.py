@@ -185,13 +185,20 @@ class LeakGroup:
     signature: str
     root: str
     where: str
+    #: The holder's first type and site (``types`` and ``sites`` list them all).
     type: str
     site: str | None
     tests: tuple[str, ...]
+    types: tuple[str, ...] = ()
+    sites: tuple[str, ...] = ()
+    #: Traced bytes per run at ``sites``, summed over ``tests``.
+    bytes_per_run: int = 0
 
     def to_json(self) -> Json:
         return {"signature": self.signature, "root": self.root, "where": self.where,
-                "type": self.type, "site": self.site, "tests": list(self.tests)}
+                "type": self.type, "site": self.site, "tests": list(self.tests),
+                "types": list(self.types), "sites": list(self.sites),
+                "bytes_per_run": self.bytes_per_run}
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +258,9 @@ class TestResult:
     known: Known | None = None
     #: What a run left for the cyclic collector (--leak-forensics-gc-debug), most first.
     cyclic_garbage: list[CollectedGarbage] = field(default_factory=list)
+    #: The earlier test whose analysed leak this one repeats (``analysis.shared``): its
+    #: sites and owners stand for this test's, which were not searched again.
+    same_leak_as: str | None = None
 
     __test__ = False  # not a pytest test class
 
@@ -273,6 +283,7 @@ class TestResult:
             "snapshots": dict(self.snapshots),
             "known": self.known.to_json() if self.known is not None else {},
             "cyclic_garbage": [g.to_json() for g in self.cyclic_garbage],
+            "same_leak_as": self.same_leak_as,
         }
 
     @classmethod
@@ -299,5 +310,6 @@ class TestResult:
                         known.get("reason", "")) if known else None,
             cyclic_garbage=[CollectedGarbage.from_json(g)
                             for g in _records(data, "cyclic_garbage")],
+            same_leak_as=_opt_str(data, "same_leak_as"),
         )
 

@@ -25,7 +25,7 @@ import threading
 import types
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..measure.census import type_name
 from ..types import Frames
@@ -45,6 +45,9 @@ class Chain:
     suspect: str | None  # the path up to the edge where the leak begins (None: unknown)
     pattern: str  # the path with keys and indexes normalised, for grouping
     suspect_pattern: str | None
+    #: The object before the suspect edge (the container the leak grows in), for checking
+    #: later tests against this leak without a new search; dropped once they are checked.
+    holder: object | None = field(default=None, compare=False, repr=False)
 
     @property
     def where(self) -> str:
@@ -139,14 +142,15 @@ def _is_class_dict(cls: type, candidate: object) -> bool:
 
 
 def owner_chains(targets: Sequence[object], is_new: Callable[[object], bool],
-                 display: Callable[[str], str] = str) -> list[Chain]:
+                 display: Callable[[str], str] = str,
+                 ignore: Sequence[object] = ()) -> list[Chain]:
     """The owner chain of each target, searched from the target towards the roots.
 
     ``is_new`` says whether an object was created by the leaking runs (for the suspect
     edge). ``display`` shortens file names. ``targets`` itself is no owner, nor are the
-    callers' frames.
+    callers' frames, nor the containers in ``ignore`` (the caller's own references).
     """
-    heap = _Heap([targets], display)
+    heap = _Heap([targets, *ignore], display)
     try:
         return [_chain(heap, target, is_new) for target in targets]
     finally:
@@ -202,11 +206,13 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
     texts: list[str] = []
     patterns: list[str] = []
     suspect_at: int | None = None
+    holder: object | None = None
     i = 0
     while i + 1 < len(nodes):
         text, pattern, used = _edge(nodes, i, namespace and i == 0)
         if suspect_at is None and not is_new(nodes[i]) and is_new(nodes[i + used]):
             suspect_at = len(texts)
+            holder = nodes[i + used - 1]
         texts.append(text)
         patterns.append(pattern)
         i += used
@@ -220,7 +226,7 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
     return Chain(type_name(target), root, f"{root}{''.join(texts)} -> {short}",
                  None if end is None else root + "".join(texts[:end]),
                  f"{root}{''.join(patterns)} -> {short}",
-                 None if end is None else root + "".join(patterns[:end]))
+                 None if end is None else root + "".join(patterns[:end]), holder)
 
 
 def _edge(nodes: list[object], i: int, namespace: bool) -> tuple[str, str, int]:

@@ -60,11 +60,17 @@ class Sample:
             return None
         return cls(picked, [sites[id(obj)] for obj in picked], new, classifier)
 
-    def owners(self, heap: HeapWindow) -> list[Owner]:
+    def owners(self, heap: HeapWindow, ignore: Sequence[object] = ()
+               ) -> tuple[list[Owner], list[object]]:
+        """The owners, and the containers at their suspect edges (``shared``).
+        ``ignore``: the caller's containers that refer to heap objects."""
         objects, self.objects = self.objects, []
         with heap.whole():
             chains = owners.owner_chains(objects, lambda o: id(o) in self.new,
-                                         display=self.classifier.display)
+                                         display=self.classifier.display, ignore=ignore)
         del objects
+        holders = [c.holder for c in chains if c.holder is not None]
+        found = signatures.group_owners(chains, self.sites)
+        del chains
         heap.collect()  # the search's index is gone; its cycles too
-        return signatures.group_owners(chains, self.sites)
+        return found, holders

@@ -1,9 +1,12 @@
 """Owner chains joined with allocation sites, grouped, and fingerprinted.
 
-A *signature* names where a leak goes, not which test caused it: the root, the path up
-to the suspect edge with keys and indexes normalised, the leaked type and the line that
-allocates it. Tests with the same signature leak into the same place, and a later run
-can tell a known leak from a new one by it.
+A *signature* names where a leak goes, not which test caused it nor what piles up there:
+a leak is its holder. Where the edge at which the leak begins is known, the signature is
+the root and the normalised path up to that edge, so every type that piles up in one
+container (a stream, its wrapper, their encoders, the weak reference keying them) is one
+leak. Without that edge it is the whole normalised path, the type and the allocating
+line. Tests with the same signature leak into the same place, and a later run can tell
+a known leak from a new one by it.
 """
 
 from __future__ import annotations
@@ -12,18 +15,39 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from ..results import LeakGroup, Owner, TestResult, Verdict
+from ..results import LeakGroup, Owner, Site, TestResult, Verdict
 from .owners import Chain
+
+#: Types whose objects point *at* leaked objects without keeping them alive: a weak
+#: reference found beside a leak (say, in an ABC's cache of checked subclasses or
+#: instances) belongs to the leak it refers to.
+WEAK_REFERENCE_TYPES = frozenset({"weakref.ReferenceType", "weakref.KeyedRef",
+                                  "weakref.WeakMethod", "weakref", "KeyedRef"})
+#: Roots that name no holder: the objects were reached only through C (an extension
+#: type's field the collector does not visit) or not reached at all.
+_ANONYMOUS_ROOTS = ("held outside Python", "no named root")
 
 
 def signature(chain: Chain, site: str | None) -> str:
-    text = "\0".join((chain.root, chain.where, chain.type, site or ""))
+    if chain.suspect_pattern is not None:
+        return _digest(chain.root, chain.suspect_pattern)
+    return _digest(chain.root, chain.where, chain.type, site or "")
+
+
+def _digest(*parts: str) -> str:
+    text = "\0".join(parts)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[Owner]:
     """One entry per distinct (type, normalised chain): how many of that type's sampled
-    objects it holds, one concrete path, the suspect edge and the usual allocation site."""
+    objects it holds, one concrete path, the suspect edge and the usual allocation site.
+
+    When one test's objects all go into one named holder, what else its sample found
+    there is part of that leak and shares its signature: objects reached only through C
+    (a wrapper's decoder, which the collector does not visit) and weak references to the
+    leaked objects.
+    """
     sampled = Counter(c.type for c in chains)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, chain in enumerate(chains):
@@ -37,22 +61,103 @@ def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[O
             type=first.type, root=first.root, path=first.path, suspect=first.suspect,
             where=first.where, sampled=len(members), of=sampled[first.type], site=site,
             signature=signature(first, site)))
+    entries = _fold_into_the_holder(entries)
     entries.sort(key=lambda e: (-e.sampled, e.type))
     return entries
 
 
+def _named_holder(owner: Owner) -> bool:
+    return owner.suspect is not None and not owner.root.startswith(_ANONYMOUS_ROOTS)
+
+
+def _fold_into_the_holder(entries: list[Owner]) -> list[Owner]:
+    holders = {(o.signature, o.where) for o in entries if _named_holder(o)}
+    if len(holders) != 1:
+        return entries
+    ((key, where),) = holders
+    folded = []
+    for owner in entries:
+        if not _named_holder(owner) and (owner.root.startswith(_ANONYMOUS_ROOTS)
+                                         or owner.type in WEAK_REFERENCE_TYPES):
+            owner = Owner(owner.type, owner.root, owner.path, owner.suspect, where,
+                          owner.sampled, owner.of, owner.site, key)
+        folded.append(owner)
+    return folded
+
+
 def leak_groups(results: Sequence[TestResult]) -> list[LeakGroup]:
-    """Leaking tests grouped by where their leaks go (owner signatures), most tests first."""
-    first: dict[str, Owner] = {}
-    tests: dict[str, list[str]] = {}
+    """Leaks, most tests first: leaking tests grouped by where their leaks go (owner
+    signatures), each group with the types and allocation sites that belong to it.
+
+    A holder's sites are those every one of its tests has (plus its owners' own). A test
+    that also grows at sites of its own (strings or numbers kept somewhere, which have no
+    owner chain) has a second leak there: one group per such set of sites.
+    """
+    named: dict[str, Owner] = {}
+    members: dict[str, list[TestResult]] = {}
+    types: dict[str, list[str]] = defaultdict(list)
     for result in results:
         if result.verdict != Verdict.LEAK:
             continue
         for owner in result.owners:
-            first.setdefault(owner.signature, owner)
-            members = tests.setdefault(owner.signature, [])
-            if result.nodeid not in members:
-                members.append(result.nodeid)
-    groups = [LeakGroup(key, o.root, o.where, o.type, o.site, tuple(tests[key]))
-              for key, o in first.items()]
+            key = owner.signature
+            if key not in named or (_named_holder(owner) and not _named_holder(named[key])):
+                named[key] = owner
+            tests = members.setdefault(key, [])
+            if result not in tests:
+                tests.append(result)
+            if owner.type not in types[key]:
+                types[key].append(owner.type)
+    places: dict[str, list[str]] = {}
+    for key, tests in members.items():
+        common = set.intersection(*({_place(s) for s in r.sites} for r in tests))
+        own = [o.site for r in tests for o in r.owners if o.signature == key and o.site]
+        places[key] = sorted(common | set(own), key=lambda p: (p not in own, p))
+    groups = [_group(key, named[key].root, named[key].where, named[key].type,
+                     members[key], types[key], places[key]) for key in named]
+    leftovers: dict[tuple[str, ...], list[TestResult]] = {}
+    for result in results:
+        if result.verdict != Verdict.LEAK:
+            continue
+        covered = {p for o in result.owners for p in places.get(o.signature, ())}
+        rest = _key_sites([s for s in result.sites if _place(s) not in covered])
+        if rest:
+            leftovers.setdefault(rest, []).append(result)
+    for rest, tests in leftovers.items():
+        groups.append(_group(_digest("sites", *rest), NO_HOLDER, "allocated at " + ", ".join(rest),
+                             "", tests, [], list(rest)))
     return sorted(groups, key=lambda g: -len(g.tests))
+
+
+#: The root of a leak found at allocation sites whose objects no owner search reached.
+NO_HOLDER = "no holder found (objects the collector does not track: strings, numbers)"
+
+
+#: Sites smaller than this per run name a leak without a holder only when it has no
+#: larger one: the trace of a small object can move between two runs (a float reused
+#: from a free list keeps the trace of the block it reuses).
+KEY_SITE_BYTES = 64
+
+
+def _key_sites(sites: Sequence[Site]) -> tuple[str, ...]:
+    large = [s for s in sites if s.size_diff >= KEY_SITE_BYTES]
+    if not large and sites:
+        large = [max(sites, key=lambda s: s.size_diff)]
+    return tuple(sorted(_place(s) for s in large))
+
+
+def _place(site: Site) -> str:
+    return f"{site.filename}:{site.lineno}"
+
+
+def _group(key: str, root: str, where: str, kind: str, tests: Sequence[TestResult],
+           types: Sequence[str], sites: Sequence[str]) -> LeakGroup:
+    bytes_at: Counter[str] = Counter()
+    for result in tests:
+        for site in result.sites:
+            if _place(site) in sites:
+                bytes_at[_place(site)] += site.size_diff
+    ordered = sorted(sites, key=lambda p: -bytes_at[p])  # stable: owners' sites first
+    return LeakGroup(key, root, where, kind, ordered[0] if ordered else None,
+                     tuple(r.nodeid for r in tests), tuple(types), tuple(ordered),
+                     sum(bytes_at.values()))

@@ -99,17 +99,24 @@ def _owner_lines(owners: Sequence[Owner]) -> list[str]:
     return lines
 
 
-def _shared_leaks(leaking: Sequence[TestResult]) -> list[str]:
-    """One line per place that more than one test leaks into."""
-    places: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    for group in signatures.leak_groups(leaking):
-        tests = group.tests
-        if len(tests) > 1:
-            site = f" allocated at {group.site}" if group.site else ""
-            places.setdefault((group.where, tests), []).append(f"{group.type}{site}")
-    return [f"{len(tests)} tests leak into {where} ({', '.join(kinds)}): "
-            + ", ".join(t.rpartition("::")[2] for t in tests)
-            for (where, tests), kinds in places.items()]
+def _leak_lines(leaking: Sequence[TestResult]) -> list[str]:
+    """The leaks, one line each, most tests first: what a reader acts on."""
+    groups = signatures.leak_groups(leaking)
+    lines = []
+    for group in groups:
+        count = len(group.tests)
+        who = f"shared by {count} tests" if count > 1 else "in 1 test,"
+        held = ", ".join(group.types[:TYPES_SHOWN]) + ("…" if len(group.types) > TYPES_SHOWN
+                                                      else "")
+        size = (f", ~{size_text(group.bytes_per_run // count)} per run and test"
+                if group.bytes_per_run else "")
+        first = f", first seen in {group.tests[0]}" if count > 1 else f": {group.tests[0]}"
+        at = f", allocated at {group.site}" if group.site and group.root != signatures.NO_HOLDER \
+            else ""
+        into = (f"{group.where} (no holder found: strings or numbers)"
+                if group.root == signatures.NO_HOLDER else f"into {group.where}")
+        lines.append(f"leak {who} {into}" + (f" ({held})" if held else "") + size + at + first)
+    return lines
 
 
 def failure_text(result: TestResult) -> str:
@@ -125,20 +132,24 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
     writer.write_line(f"{len(results)} tests checked: {counts or 'none'}; "
                       f"{suspects} re-run as suspects")
     if leaking:
-        rows = [(r.nodeid, size_text(r.size_per_run) if _traced(r) else "-",
-                 r.count_per_run if _traced(r) else max(_least(r, "blocks"), 0),
-                 f"{r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else "-")
-                for r in sorted(leaking, key=lambda r: -r.size_per_run)]
         writer.write_line("")
-        for line in tabulate(rows, headers=["leaking test", "size/run", "blocks/run",
-                                            "top site"], tablefmt="simple").splitlines():
-            writer.write_line(line)
-        shared = _shared_leaks(leaking)
-        if shared:
-            writer.write_line("")
-        for line in shared:
+        for line in _leak_lines(leaking):
+            writer.write_line(line, yellow=True, bold=True)
+        rows = [[r.nodeid, size_text(r.size_per_run) if _traced(r) else "-",
+                 r.count_per_run if _traced(r) else max(_least(r, "blocks"), 0),
+                 f"{r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else "-"]
+                for r in sorted(leaking, key=lambda r: -r.size_per_run)]
+        headers = ["leaking test", "size/run", "blocks/run", "top site"]
+        if any(r.same_leak_as for r in leaking):
+            same = {r.nodeid: r.same_leak_as or "" for r in leaking}
+            rows = [[*row, same[str(row[0])]] for row in rows]
+            headers.append("same leak as (not traced again)")
+        writer.write_line("")
+        for line in tabulate(rows, headers=headers, tablefmt="simple").splitlines():
             writer.write_line(line)
         for result in leaking:
+            if result.same_leak_as is not None:
+                continue  # one line in the table; the leak is described once
             writer.write_line("")
             lines = describe(result)
             writer.write_line(lines[0], yellow=True, bold=True)

@@ -1,0 +1,8 @@
+import pytest
+
+from streamkit.testing import Runner
+
+
+@pytest.fixture
+def runner():
+    return Runner()
