@@ -88,3 +88,13 @@ def test_a_test_that_also_grows_at_sites_of_its_own_has_a_second_leak():
     assert extra.where == "allocated at app.py:22"
     assert extra.root.startswith("no holder found")
     assert extra.bytes_per_run == 90
+
+
+def test_a_leak_without_a_holder_is_named_by_its_large_sites_or_else_all():
+    small = TestResult("t.py::test_small", Verdict.LEAK,
+                       sites=[Site("app.py", 28, 57, 1), Site("t.py", 47, 55, 1)])
+    large = TestResult("t.py::test_large", Verdict.LEAK,
+                       sites=[Site("app.py", 30, 400, 1), Site("t.py", 50, 20, 1)])
+    wheres = {g.tests[0]: g.where for g in leak_groups([small, large])}
+    assert wheres == {"t.py::test_small": "allocated at app.py:28, t.py:47",
+                      "t.py::test_large": "allocated at app.py:30"}

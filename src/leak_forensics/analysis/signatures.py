@@ -141,9 +141,7 @@ KEY_SITE_BYTES = 64
 
 def _key_sites(sites: Sequence[Site]) -> tuple[str, ...]:
     large = [s for s in sites if s.size_diff >= KEY_SITE_BYTES]
-    if not large and sites:
-        large = [max(sites, key=lambda s: s.size_diff)]
-    return tuple(sorted(_place(s) for s in large))
+    return tuple(sorted(_place(s) for s in (large or sites)))
 
 
 def _place(site: Site) -> str:
