@@ -113,9 +113,13 @@ def test_owners_name_the_holder_and_signatures_group_tests(run_forensics, pytest
     assert [t.split("::")[-1] for t in groups[memo["signature"]]["tests"]] == [
         "test_memo_a", "test_memo_b"]
     assert memo["where"] == memo_b["where"] == "myapp.cache._MEMO[...]"
+    # The second is recognised as the first's leak: not traced nor searched again.
+    assert next(t for t in data["tests"] if t["nodeid"].endswith("test_memo_b"))[
+        "same_leak_as"] == "test_app.py::test_memo_a"
     result.stdout.fnmatch_lines([
-        "2 tests leak into myapp.cache._MEMO[[]...[]] (*myapp.cache.Entry allocated at "
-        "myapp/cache.py:10*): test_memo_a, test_memo_b",
+        "leak shared by 2 tests into myapp.cache._MEMO[[]...[]] (*myapp.cache.Entry*), "
+        "~* per run and test, allocated at myapp/cache.py:10, first seen in "
+        "test_app.py::test_memo_a",
         "*the leak begins at myapp.cache._MEMO[[]'a*'[]]:",
         "*3 of 3 sampled myapp.cache.Entry, allocated at myapp/cache.py:10: … -> Entry",
     ])
