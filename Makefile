@@ -35,7 +35,7 @@ bench: $(BIN)/activate
 	$(BIN)/python benchmarks/owner_chains.py
 	$(BIN)/python benchmarks/shared_leak.py
 
-# Verdicts and top sites that change between idle and loaded, serial and -n 2 (target 0).
+# Verdicts and sites that change between idle and loaded, serial and -n 2 (target 0).
 stability: $(BIN)/activate
 	$(BIN)/python benchmarks/stability.py
 
