@@ -165,17 +165,21 @@ class Owner:
     site: str | None
     #: 16 hex digits naming the place (root, normalised chain, type, site).
     signature: str
+    #: Why the holder never lets go, when it is a well-known pattern (``analysis.patterns``).
+    why: str | None = None
 
     def to_json(self) -> Json:
         return {"type": self.type, "root": self.root, "path": self.path,
                 "suspect": self.suspect, "where": self.where, "sampled": self.sampled,
-                "of": self.of, "site": self.site, "signature": self.signature}
+                "of": self.of, "site": self.site, "signature": self.signature,
+                "why": self.why}
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Owner:
         return cls(_str(data, "type"), _str(data, "root"), _str(data, "path"),
                    _opt_str(data, "suspect"), _str(data, "where", ""), _int(data, "sampled", 0),
-                   _int(data, "of", 0), _opt_str(data, "site"), _str(data, "signature", ""))
+                   _int(data, "of", 0), _opt_str(data, "site"), _str(data, "signature", ""),
+                   _opt_str(data, "why"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,12 +197,14 @@ class LeakGroup:
     sites: tuple[str, ...] = ()
     #: Traced bytes per run at ``sites``, summed over ``tests``.
     bytes_per_run: int = 0
+    #: Why the holder never lets go, when it is a well-known pattern.
+    why: str | None = None
 
     def to_json(self) -> Json:
         return {"signature": self.signature, "root": self.root, "where": self.where,
                 "type": self.type, "site": self.site, "tests": list(self.tests),
                 "types": list(self.types), "sites": list(self.sites),
-                "bytes_per_run": self.bytes_per_run}
+                "bytes_per_run": self.bytes_per_run, "why": self.why}
 
 
 @dataclass(frozen=True, slots=True)

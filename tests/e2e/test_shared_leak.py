@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from leak_forensics.analysis import patterns
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shared_leak"
 
 
@@ -30,6 +32,7 @@ def test_a_leak_every_test_shares_is_one_leak_analysed_once(run_forensics, share
     assert {"_io.BytesIO", "_io.TextIOWrapper",
             "encodings.utf_8.IncrementalDecoder"} <= set(holder["types"])
     assert {"streamkit/testing.py:11", "streamkit/_compat.py:26"} <= set(holder["sites"])
+    assert holder["why"] == patterns.WEAK_KEYS
     # The two tests that also leak elsewhere: each a leak of its own.
     apart = {g["tests"][0].split("::")[1]: sorted(g["sites"]) for g in others}
     assert apart == {"test_remember_grows_the_history": ["streamkit/commands.py:22"],

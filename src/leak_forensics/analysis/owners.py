@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from ..measure.census import type_name
 from ..types import Frames
+from . import patterns as patterns_
 
 #: Objects searched per sampled object before giving up on finding a named root.
 SEARCH_LIMIT = 100_000
@@ -48,6 +49,8 @@ class Chain:
     #: The object before the suspect edge (the container the leak grows in), for checking
     #: later tests against this leak without a new search; dropped once they are checked.
     holder: object | None = field(default=None, compare=False, repr=False)
+    #: Why that holder never lets go, when it is a well-known pattern (``patterns``).
+    why: str | None = None
 
     @property
     def where(self) -> str:
@@ -207,12 +210,15 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
     patterns: list[str] = []
     suspect_at: int | None = None
     holder: object | None = None
+    parent: object | None = None
     i = 0
     while i + 1 < len(nodes):
         text, pattern, used = _edge(nodes, i, namespace and i == 0)
         if suspect_at is None and not is_new(nodes[i]) and is_new(nodes[i + used]):
             suspect_at = len(texts)
-            holder = nodes[i + used - 1]
+            at = i + used - 1
+            holder = nodes[at]
+            parent = _owner_of(nodes, at)
         texts.append(text)
         patterns.append(pattern)
         i += used
@@ -226,7 +232,20 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
     return Chain(type_name(target), root, f"{root}{''.join(texts)} -> {short}",
                  None if end is None else root + "".join(texts[:end]),
                  f"{root}{''.join(patterns)} -> {short}",
-                 None if end is None else root + "".join(patterns[:end]), holder)
+                 None if end is None else root + "".join(patterns[:end]), holder,
+                 None if holder is None else patterns_.explain(parent, holder, root,
+                                                               f"{root}{''.join(texts)}"))
+
+
+def _owner_of(nodes: list[object], at: int) -> object | None:
+    """The object on the chain that holds ``nodes[at]``, looking through an instance's
+    ``__dict__`` to the instance."""
+    if at < 1:
+        return None
+    parent = nodes[at - 1]
+    if at >= 2 and isinstance(parent, dict) and getattr(nodes[at - 2], "__dict__", None) is parent:
+        return nodes[at - 2]
+    return parent
 
 
 def _edge(nodes: list[object], i: int, namespace: bool) -> tuple[str, str, int]:

@@ -60,7 +60,8 @@ def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[O
         entries.append(Owner(
             type=first.type, root=first.root, path=first.path, suspect=first.suspect,
             where=first.where, sampled=len(members), of=sampled[first.type], site=site,
-            signature=signature(first, site)))
+            signature=signature(first, site),
+            why=next((w for i in members if (w := chains[i].why) is not None), None)))
     entries = _fold_into_the_holder(entries)
     entries.sort(key=lambda e: (-e.sampled, e.type))
     return entries
@@ -80,7 +81,7 @@ def _fold_into_the_holder(entries: list[Owner]) -> list[Owner]:
         if not _named_holder(owner) and (owner.root.startswith(_ANONYMOUS_ROOTS)
                                          or owner.type in WEAK_REFERENCE_TYPES):
             owner = Owner(owner.type, owner.root, owner.path, owner.suspect, where,
-                          owner.sampled, owner.of, owner.site, key)
+                          owner.sampled, owner.of, owner.site, key, owner.why)
         folded.append(owner)
     return folded
 
@@ -113,8 +114,13 @@ def leak_groups(results: Sequence[TestResult]) -> list[LeakGroup]:
         common = set.intersection(*({_place(s) for s in r.sites} for r in tests))
         own = [o.site for r in tests for o in r.owners if o.signature == key and o.site]
         places[key] = sorted(common | set(own), key=lambda p: (p not in own, p))
+    whys: dict[str, str] = {}
+    for result in results:
+        for owner in result.owners:
+            if owner.why is not None:
+                whys.setdefault(owner.signature, owner.why)
     groups = [_group(key, named[key].root, named[key].where, named[key].type,
-                     members[key], types[key], places[key]) for key in named]
+                     members[key], types[key], places[key], whys.get(key)) for key in named]
     leftovers: dict[tuple[str, ...], list[TestResult]] = {}
     for result in results:
         if result.verdict != Verdict.LEAK:
@@ -149,7 +155,7 @@ def _place(site: Site) -> str:
 
 
 def _group(key: str, root: str, where: str, kind: str, tests: Sequence[TestResult],
-           types: Sequence[str], sites: Sequence[str]) -> LeakGroup:
+           types: Sequence[str], sites: Sequence[str], why: str | None = None) -> LeakGroup:
     bytes_at: Counter[str] = Counter()
     for result in tests:
         for site in result.sites:
@@ -158,4 +164,4 @@ def _group(key: str, root: str, where: str, kind: str, tests: Sequence[TestResul
     ordered = sorted(sites, key=lambda p: -bytes_at[p])  # stable: owners' sites first
     return LeakGroup(key, root, where, kind, ordered[0] if ordered else None,
                      tuple(r.nodeid for r in tests), tuple(types), tuple(ordered),
-                     sum(bytes_at.values()))
+                     sum(bytes_at.values()), why)

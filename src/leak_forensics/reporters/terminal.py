@@ -116,6 +116,8 @@ def _leak_lines(leaking: Sequence[TestResult]) -> list[str]:
         into = (f"{group.where} (no holder found: strings or numbers)"
                 if group.root == signatures.NO_HOLDER else f"into {group.where}")
         lines.append(f"leak {who} {into}" + (f" ({held})" if held else "") + size + at + first)
+        if group.why:
+            lines.append(f"  why it is kept: {group.why}")
     return lines
 
 

@@ -1,0 +1,43 @@
+"""Well-known ways to keep objects for good, named in words.
+
+An owner chain says *where* a leak is held; a reader who meets
+``cache.data[<weakref>] -> TextIOWrapper`` still has to learn why a weak cache kept
+anything. When the container the leak grows in (the holder, at the suspect edge) is one
+of these, the report says which, and why it never lets go.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+import weakref
+
+WEAK_KEYS = ("a WeakKeyDictionary whose values hold their keys: an entry leaves only when "
+             "its key dies, and its own value keeps the key alive")
+WEAK_VALUES = ("a WeakValueDictionary whose values something else keeps alive (often "
+               "their own keys or a cycle through the dictionary)")
+UNBOUNDED_LRU = ("an lru_cache without a size limit (maxsize=None, or functools.cache): "
+                 "it keeps every argument and result it has seen")
+LOGGING_HANDLERS = ("handlers added to a logger and never removed: each one is called, "
+                    "and kept, for the rest of the process")
+SYS_MODULES = ("modules added to sys.modules and never removed: an import system "
+               "registry that nothing empties")
+
+
+def explain(parent: object | None, holder: object, root: str, path: str) -> str | None:
+    """Why ``holder`` (held by ``parent`` on the chain from ``root``) keeps its entries."""
+    # Their entries live in ``.data``, an implementation detail typeshed leaves out.
+    data = getattr(parent, "data", None)
+    if isinstance(parent, weakref.WeakKeyDictionary) and holder is data:
+        return WEAK_KEYS
+    if isinstance(parent, weakref.WeakValueDictionary) and holder is data:
+        return WEAK_VALUES
+    if (isinstance(parent, functools._lru_cache_wrapper)
+            and parent.cache_parameters().get("maxsize") is None):
+        return UNBOUNDED_LRU
+    if isinstance(parent, (logging.Logger, logging.RootLogger)) and holder is parent.handlers:
+        return LOGGING_HANDLERS
+    if holder is sys.modules or (root == "sys" and path.startswith("sys.modules[")):
+        return SYS_MODULES
+    return None
