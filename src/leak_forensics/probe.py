@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import verdict
-from .analysis import growth, known_leaks, owners, samples, shared
+from .analysis import growth, known_leaks, libraries, owners, samples, shared
 from .analysis.attribution import FrameClassifier, Kind
 from .cleanup.sweep import CleanupPass
 from .integrations import sqlalchemy
@@ -227,9 +227,12 @@ class Probe:
             return result
         result.fail = settings.fail
         rule = known_leaks.match(result, (*settings.allow, *known_leaks.BUILT_IN))
-        result.verdict = verdict.known(result.verdict, rule is not None)
-        if rule is not None:
-            result.fail, result.known = False, rule.known()
+        known = rule.known() if rule is not None else (
+            None if settings.fail_library else libraries.library_leak(
+                result, lambda f: self.classifier.kind(f) is Kind.USER))
+        result.verdict = verdict.known(result.verdict, known is not None)
+        if known is not None:
+            result.fail, result.known = False, known
         return result
 
     def _unconfirmed(self, result: TestResult) -> TestResult:

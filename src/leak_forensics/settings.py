@@ -34,6 +34,9 @@ class Settings:
     #: Minimum traced bytes retained per repetition for a ``leak`` verdict.
     threshold: int = 1
     fail: bool = False
+    #: Leaks wholly inside an installed library are leaks too (``analysis.libraries``);
+    #: by default they are listed apart as known, and never fail.
+    fail_library: bool = False
     #: tracemalloc frames kept per allocation while pinpointing; ORMs need ~20.
     frames: int = 32
     #: Sites and types kept per test in the report.

@@ -25,7 +25,7 @@ WEAK_REFERENCE_TYPES = frozenset({"weakref.ReferenceType", "weakref.KeyedRef",
                                   "weakref.WeakMethod", "weakref", "KeyedRef"})
 #: Roots that name no holder: the objects were reached only through C (an extension
 #: type's field the collector does not visit) or not reached at all.
-_ANONYMOUS_ROOTS = ("held outside Python", "no named root")
+ANONYMOUS_ROOTS = ("held outside Python", "no named root")
 
 
 def signature(chain: Chain, site: str | None) -> str:
@@ -68,7 +68,7 @@ def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[O
 
 
 def _named_holder(owner: Owner) -> bool:
-    return owner.suspect is not None and not owner.root.startswith(_ANONYMOUS_ROOTS)
+    return owner.suspect is not None and not owner.root.startswith(ANONYMOUS_ROOTS)
 
 
 def _fold_into_the_holder(entries: list[Owner]) -> list[Owner]:
@@ -78,7 +78,7 @@ def _fold_into_the_holder(entries: list[Owner]) -> list[Owner]:
     ((key, where),) = holders
     folded = []
     for owner in entries:
-        if not _named_holder(owner) and (owner.root.startswith(_ANONYMOUS_ROOTS)
+        if not _named_holder(owner) and (owner.root.startswith(ANONYMOUS_ROOTS)
                                          or owner.type in WEAK_REFERENCE_TYPES):
             owner = Owner(owner.type, owner.root, owner.path, owner.suspect, where,
                           owner.sampled, owner.of, owner.site, key, owner.why)

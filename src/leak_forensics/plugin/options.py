@@ -35,6 +35,9 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
      f"(default {_DEFAULTS.repeat})"),
     ("-fail", "leak_forensics_fail", "flag", "false",
      "make leaking tests fail (default: report only)"),
+    ("-fail-library", "leak_forensics_fail_library", "flag", "false",
+     "count leaks that lie wholly inside an installed library as leaks (default: listed "
+     "apart as library leaks, with the package and version, never failing)"),
     ("-threshold", "leak_forensics_threshold", "value", str(_DEFAULTS.threshold),
      "minimum traced bytes retained per run for a leak verdict"),
     ("-frames", "leak_forensics_frames", "value", str(_DEFAULTS.frames),
@@ -125,6 +128,8 @@ def resolve(config: pytest.Config) -> Settings:
         threshold=parse_int("--leak-forensics-threshold",
                             _value(config, "leak_forensics_threshold"), minimum=1),
         fail=parse_bool("--leak-forensics-fail", _value(config, "leak_forensics_fail")),
+        fail_library=parse_bool("--leak-forensics-fail-library",
+                                _value(config, "leak_forensics_fail_library")),
         frames=parse_int("--leak-forensics-frames",
                          _value(config, "leak_forensics_frames"), minimum=1),
         top=parse_int("--leak-forensics-top", _value(config, "leak_forensics_top"), minimum=1),

@@ -1,0 +1,86 @@
+"""Leaks that lie wholly inside an installed library: the library's to fix, listed apart.
+
+A leak whose every allocation site is in one installed distribution's files, and whose
+named holders are that distribution's modules, cannot be fixed in the code under test; the
+team needs the package and version to report it upstream or to allow it in one line. Code
+under the rootdir is never a library: a leak there is the user's, as before. A leak that
+also leaks resources (threads, connections) is left to the user, who usually started them.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+
+from ..results import Known, TestResult
+from .signatures import ANONYMOUS_ROOTS
+
+#: The ``Known.source`` of a library leak.
+SOURCE = "library"
+
+
+@functools.cache
+def _distributions() -> Mapping[str, list[str]]:
+    """Top-level module name -> the distributions that provide it (read once)."""
+    return importlib.metadata.packages_distributions()
+
+
+def top_level_module(filename: str) -> str | None:
+    """The top-level module a file on ``sys.path`` belongs to (``click`` for
+    ``.../site-packages/click/_compat.py``)."""
+    path = os.path.realpath(filename)
+    entries = sorted({os.path.realpath(p) for p in sys.path if p}, key=len, reverse=True)
+    for entry in entries:
+        if path.startswith(entry + os.sep):
+            first = path[len(entry) + 1:].split(os.sep, 1)[0]
+            return first.removesuffix(".py") if first else None
+    return None
+
+
+def distribution_of(module: str) -> tuple[str, str] | None:
+    """(name, version) of the one installed distribution providing ``module``."""
+    names = _distributions().get(module, [])
+    if len(set(names)) != 1:
+        return None
+    try:
+        return names[0], importlib.metadata.version(names[0])
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _library_of_site(frames: Sequence[tuple[str, int]],
+                     is_user: Callable[[str], bool]) -> tuple[str, str, str] | None:
+    """(module, name, version) of the library that allocated, innermost frame first:
+    None when code under test allocated it first, or no installed library did."""
+    for filename, _ in frames:
+        if is_user(filename):
+            return None
+        module = top_level_module(filename)
+        found = distribution_of(module) if module else None
+        if module and found:
+            return (module, *found)
+    return None
+
+
+def library_leak(result: TestResult, is_user: Callable[[str], bool]) -> Known | None:
+    """The library a leaking test's leak lies wholly inside, as a known-leak record.
+
+    Sites are charged to the test's own line that called into the library; where the
+    memory was allocated is the innermost frame of each site's traceback."""
+    if not result.sites or result.resources:
+        return None
+    libraries = {_library_of_site(s.traceback, is_user) for s in result.sites}
+    if len(libraries) != 1 or None in libraries:
+        return None
+    ((module, name, version),) = libraries  # type: ignore[misc]  # None was ruled out
+    for owner in result.owners:
+        if owner.root.startswith(ANONYMOUS_ROOTS) or owner.root.startswith("thread "):
+            continue
+        if owner.root.split(".", 1)[0] != module:
+            return None
+    return Known(f"library:{name}=={version}", SOURCE,
+                 f"allocated and held inside {name} {version}: report it upstream, or allow "
+                 f"it with --leak-forensics-allow='root:{module}.*'")
