@@ -364,12 +364,11 @@ class Probe:
             sites, size, count = [], 0, 0
         result.sites = sites[: settings.top]
         result.size_per_run, result.count_per_run = size, count
-        types = growth.recurring_types(censuses)
-        result.types = types[: settings.top]
+        result.types = growth.recurring_types(censuses)[: settings.top]
         sample, self.sample = self.sample, None
         whole = [c for c in censuses if c is not None]
         least = shared.recurring_counts(whole) if len(whole) == len(censuses) else {}
-        match = shared.same_sites(self.known, sites, [TypeGrowth(t, n) for t, n in least.items()])
+        match = shared.same_sites(self.known, sites, least)
         if match is not None and isinstance(sample, samples.Sample):
             result.owners = list(match.leak.owners)
             result.same_leak_as = match.leak.nodeid

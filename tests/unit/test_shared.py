@@ -4,7 +4,7 @@ import pytest
 
 from leak_forensics.analysis import shared
 from leak_forensics.measure.meter import Reading
-from leak_forensics.results import Site, TypeGrowth
+from leak_forensics.results import Site
 
 TYPES = {"_io.BytesIO": 1, "_io.TextIOWrapper": 1}
 
@@ -57,7 +57,7 @@ def test_one_run_is_not_enough_to_tell():
 
 def test_traced_sites_and_types_match_a_multiple():
     leak = known()
-    twice = [TypeGrowth(t, 2 * n) for t, n in TYPES.items()]
+    twice = {t: 2 * n for t, n in TYPES.items()}
     assert shared.same_sites([leak], [Site("helper.py", 11, 160, 2)], twice).times == 2
     assert shared.same_sites([leak], [Site("helper.py", 11, 160, 2), Site("app.py", 3, 50, 1)],
                              twice) is None

@@ -31,7 +31,7 @@ from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
 
 from ..measure.meter import Reading
-from ..results import Owner, Site, TypeGrowth
+from ..results import Owner, Site
 
 #: Known leaks kept per process; each keeps its holders alive.
 MAX_KNOWN = 16
@@ -139,10 +139,10 @@ def same_leak(known: Sequence[KnownLeak], deltas: Sequence[Reading],
 
 
 def same_sites(known: Sequence[KnownLeak], sites: Sequence[Site],
-               types: Sequence[TypeGrowth]) -> Match | None:
-    """The known leak whose traced sites and types these are (``m`` times), if one."""
+               growth: dict[str, int]) -> Match | None:
+    """The known leak whose traced sites and types (``recurring_counts``) these are
+    (``m`` times), if one."""
     places = {(s.filename, s.lineno): s.count_diff for s in sites}
-    growth = {t.type: t.count_diff for t in types}
     for leak in known:
         if set(places) != {(s.filename, s.lineno) for s in leak.sites}:
             continue
