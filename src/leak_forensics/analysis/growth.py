@@ -131,17 +131,24 @@ def recurring_types(censuses: Sequence[dict[str, int] | None]) -> list[TypeGrowt
     ``None`` marks a census that can't be compared with its neighbours (the test asked
     for a full collection, which un-froze the heap the census is relative to).
     """
-    intervals = [Counter(b) - Counter(a) for a, b in zip(censuses, censuses[1:], strict=False)
-                 if a is not None and b is not None]
+    grown = [TypeGrowth(name, round(mean(counts))) for name, counts in grown_in_every(
+        [(a, b) for a, b in zip(censuses, censuses[1:], strict=False)
+         if a is not None and b is not None]).items()]
+    grown.sort(key=lambda t: (-t.count_diff, t.type))
+    return grown
+
+
+def grown_in_every(pairs: Sequence[tuple[dict[str, int], dict[str, int]]]
+                   ) -> dict[str, list[int]]:
+    """Types whose count grew from each census ``before`` to its ``after``, with the
+    growth in each pair; nothing when there are no pairs."""
+    intervals = [Counter(after) - Counter(before) for before, after in pairs]
     if not intervals:
-        return []
+        return {}
     common = set(intervals[0])
     for diff in intervals[1:]:
         common &= set(diff)
-    grown = [TypeGrowth(name, round(mean(d[name] for d in intervals)))
-             for name in common]
-    grown.sort(key=lambda t: (-t.count_diff, t.type))
-    return grown
+    return {name: [d[name] for d in intervals] for name in common}
 
 
 def collected_by_site(objects: Sequence[object],

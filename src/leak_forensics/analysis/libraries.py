@@ -28,11 +28,15 @@ def _distributions() -> Mapping[str, list[str]]:
     return importlib.metadata.packages_distributions()
 
 
-def top_level_module(filename: str) -> str | None:
-    """The top-level module a file on ``sys.path`` belongs to (``click`` for
+def _path_entries() -> list[str]:
+    """``sys.path`` resolved, longest first (a package dir before the dir it is in)."""
+    return sorted({os.path.realpath(p) for p in sys.path if p}, key=len, reverse=True)
+
+
+def top_level_module(filename: str, entries: Sequence[str]) -> str | None:
+    """The top-level module a file under one of ``entries`` belongs to (``click`` for
     ``.../site-packages/click/_compat.py``)."""
     path = os.path.realpath(filename)
-    entries = sorted({os.path.realpath(p) for p in sys.path if p}, key=len, reverse=True)
     for entry in entries:
         if path.startswith(entry + os.sep):
             first = path[len(entry) + 1:].split(os.sep, 1)[0]
@@ -51,14 +55,14 @@ def distribution_of(module: str) -> tuple[str, str] | None:
         return None
 
 
-def _library_of_site(frames: Sequence[tuple[str, int]],
-                     is_user: Callable[[str], bool]) -> tuple[str, str, str] | None:
+def _library_of_site(frames: Sequence[tuple[str, int]], is_user: Callable[[str], bool],
+                     entries: Sequence[str]) -> tuple[str, str, str] | None:
     """(module, name, version) of the library that allocated, innermost frame first:
     None when code under test allocated it first, or no installed library did."""
     for filename, _ in frames:
         if is_user(filename):
             return None
-        module = top_level_module(filename)
+        module = top_level_module(filename, entries)
         found = distribution_of(module) if module else None
         if module and found:
             return (module, *found)
@@ -72,7 +76,8 @@ def library_leak(result: TestResult, is_user: Callable[[str], bool]) -> Known | 
     memory was allocated is the innermost frame of each site's traceback."""
     if not result.sites or result.resources:
         return None
-    libraries = {_library_of_site(s.traceback, is_user) for s in result.sites}
+    entries = _path_entries()
+    libraries = {_library_of_site(s.traceback, is_user, entries) for s in result.sites}
     if len(libraries) != 1 or None in libraries:
         return None
     ((module, name, version),) = libraries  # type: ignore[misc]  # None was ruled out

@@ -26,12 +26,12 @@ found by it.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
 
 from ..measure.meter import Reading
 from ..results import Owner, Site
+from . import growth
 
 #: Known leaks kept per process; each keeps its holders alive.
 MAX_KNOWN = 16
@@ -93,13 +93,7 @@ def run_growth(runs: Sequence[Observed]) -> dict[str, int]:
 
 
 def _least(pairs: Sequence[tuple[dict[str, int], dict[str, int]]]) -> dict[str, int]:
-    intervals = [Counter(b) - Counter(a) for a, b in pairs]
-    if not intervals:
-        return {}
-    common = set(intervals[0])
-    for diff in intervals[1:]:
-        common &= set(diff)
-    return {name: min(d[name] for d in intervals) for name in common}
+    return {name: min(counts) for name, counts in growth.grown_in_every(pairs).items()}
 
 
 def multiple(growth: dict[str, int], known: dict[str, int]) -> int | None:
