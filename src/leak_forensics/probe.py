@@ -107,23 +107,32 @@ class Probe:
             self.noisy = True
         return reading
 
-    def open_span(self) -> None:
+    # Each end of a span forgets the caches the repetitions' cleanup forgets, so that
+    # the screen sees what a repetition would (``CleanupPass.forget_caches``). A pause
+    # that only keeps bytes aside (a held report) needs no settling: whatever the span
+    # cached before it is still there after it, and is forgotten at the span's end.
+
+    def open_span(self, settle: bool = True) -> None:
         self._span_open = True
+        if settle:
+            self.cleanup.forget_caches()
         self._mark()
 
-    def close_span(self, counted: bool = True) -> None:
+    def close_span(self, counted: bool = True, settle: bool = True) -> None:
         if not self._span_open:
             return
+        if settle:
+            self.cleanup.forget_caches()
         delta = self._since_mark()
         self._span_open = False
         if counted:
             self._screen = self._screen + delta
 
-    def pause(self) -> bool:
+    def pause(self, settle: bool = True) -> bool:
         """Stop counting mid-span (for work the test runner does); False if not counting."""
         if not self._span_open:
             return False
-        self.close_span()
+        self.close_span(settle=settle)
         return True
 
     def finish_screen(self, discount: Reading = ZERO) -> None:

@@ -250,6 +250,8 @@ class TestResult:
     count_per_run: int = 0
     #: Untraced growth on each measured repetition, per metric (``meter.METRICS``).
     deltas: dict[str, list[int]] = field(default_factory=dict)
+    #: What the test's own run kept, per metric: why it was (or was not) a suspect.
+    screen: dict[str, int] = field(default_factory=dict)
     runs: int = 1
     repeat: str = ""
     #: RSS growth per traced repetition, for scale (pages, not objects).
@@ -281,6 +283,7 @@ class TestResult:
             "size_per_run": self.size_per_run,
             "count_per_run": self.count_per_run,
             "deltas": {k: list(v) for k, v in self.deltas.items()},
+            "screen": dict(self.screen),
             "runs": self.runs,
             "repeat": self.repeat,
             "rss_per_run": self.rss_per_run,
@@ -306,6 +309,7 @@ class TestResult:
             size_per_run=_int(data, "size_per_run", 0),
             count_per_run=_int(data, "count_per_run", 0),
             deltas={str(k): [_as_int(n) for n in _list(deltas, str(k))] for k in deltas},
+            screen={str(k): _as_int(n) for k, n in _get(data, "screen", dict, {}).items()},
             runs=_int(data, "runs", 1),
             repeat=_str(data, "repeat", ""),
             rss_per_run=_int(data, "rss_per_run", 0),

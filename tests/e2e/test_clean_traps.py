@@ -122,3 +122,34 @@ def test_it():
 """)
     _, _, verdicts = run_forensics()
     assert verdicts["test_it"]["verdict"] != "leak"
+
+
+def test_caches_a_suspect_emptied_do_not_make_the_next_tests_suspects(run_forensics, pytester):
+    """A suspect's repetitions empty the caches the cleanup forgets; the tests after it
+    fill them again. Their screens must not count that, or every suspect makes more."""
+    pytester.makepyfile(test_mod="""
+import re, typing
+from collections.abc import Mapping
+_KEEP = []
+PATTERNS = [f"item-{n}-[a-z]+" for n in range(20)]
+def use_caches():
+    for pattern in PATTERNS:
+        re.match(pattern, "item-1-abc")
+    typing.Optional[typing.Tuple[int, str]]
+    isinstance(object(), Mapping)
+def test_first():
+    use_caches()
+def test_leaks():
+    _KEEP.append([0] * 10)
+def test_next_1():
+    use_caches()
+def test_next_2():
+    use_caches()
+def test_next_3():
+    use_caches()
+""")
+    _, _, verdicts = run_forensics()
+    assert verdicts["test_leaks"]["verdict"] == "leak"
+    for name in ("test_next_1", "test_next_2", "test_next_3"):
+        assert verdicts[name]["verdict"] == "clean"
+        assert verdicts[name]["runs"] == 1, (name, verdicts[name]["screen"])

@@ -8,7 +8,7 @@ import sys
 import types
 
 from leak_forensics.cleanup import stdlib_caches
-from leak_forensics.cleanup.sweep import CleanupPass, clear_bounded_lru_caches
+from leak_forensics.cleanup.sweep import BoundedLruCaches, CleanupPass
 from leak_forensics.measure.heap import HeapWindow
 
 
@@ -52,7 +52,7 @@ def test_bounded_lru_caches_of_user_code_are_emptied_unbounded_kept(tmp_path):
         f(1)
     sys.modules["lf_user_module"] = module
     try:
-        clear_bounded_lru_caches(lambda filename: filename == module.__file__)
+        BoundedLruCaches(lambda filename: filename == module.__file__).clear()
     finally:
         del sys.modules["lf_user_module"]
     assert bounded.cache_info().currsize == 0
@@ -134,3 +134,20 @@ def test_unbounded_stdlib_caches_keep_what_a_caller_can_add_without_limit():
     stdlib_caches.SAFE["inspect"]()
     assert set(inspect._filesbymodname) == {"lf_gone_module"}
     assert set(inspect.modulesbyfile.values()) == {"lf_gone_module"}
+
+
+def test_bounded_lru_caches_are_looked_for_again_after_an_import(tmp_path):
+    """The list of caches is kept between passes; a module imported later is found."""
+    caches = BoundedLruCaches(lambda filename: filename.startswith(str(tmp_path)))
+    caches.clear()  # nothing of ours yet
+    module = types.ModuleType("lf_late_module")
+    module.__file__ = str(tmp_path / "late.py")
+    exec("import functools\n@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x",
+         module.__dict__)
+    module.g(1)
+    sys.modules["lf_late_module"] = module
+    try:
+        caches.clear()
+    finally:
+        del sys.modules["lf_late_module"]
+    assert module.g.cache_info().currsize == 0

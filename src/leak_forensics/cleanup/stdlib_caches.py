@@ -40,8 +40,11 @@ def _call(module: str, *path: str) -> None:
 
 
 def _clear_warning_registries() -> None:
+    # Read from the namespace: a failed module getattr formats an error message and
+    # may run the module's ``__getattr__``, 2 us a module against 0.1.
     for module in list(sys.modules.values()):
-        registry = getattr(module, "__warningregistry__", None)
+        namespace = getattr(module, "__dict__", None)
+        registry = namespace.get("__warningregistry__") if isinstance(namespace, dict) else None
         if isinstance(registry, dict):
             registry.clear()
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from ..harness import user_namespace_values
 from ..integrations import sqlalchemy
@@ -25,19 +26,37 @@ _registered: list[Callable[[], object]] = []
 _LRU_WRAPPER = type(functools.lru_cache(maxsize=1)(len))
 
 
-def clear_bounded_lru_caches(is_user_file: Callable[[str], bool]) -> None:
-    """Empty every ``lru_cache`` with a size limit at module or class level in user code.
+class BoundedLruCaches:
+    """Every ``lru_cache`` with a size limit at module or class level in user code.
 
     A bounded cache larger than the number of repetitions fills a little on every run
     and looks exactly like a leak; emptied before each measurement it cannot. Unbounded
     caches (``maxsize=None``) are left alone: they are how memos leak. Only the code
     under test: emptying the test runner's and libraries' caches makes them slower and
     the standard library's are handled by name.
+
+    Finding them walks every user module and class (3 ms on a mid-sized package) and is
+    needed several times per test, so the list is kept until a module is imported:
+    a cache defined later, on a class made at run time, is found at the next import.
     """
-    for candidate in user_namespace_values(is_user_file):
-        func = getattr(candidate, "__func__", candidate)  # static/classmethod
-        if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
-            func.cache_clear()
+
+    def __init__(self, is_user_file: Callable[[str], bool]) -> None:
+        self._is_user_file = is_user_file
+        self._found: list[Callable[[], None]] = []
+        self._modules = -1
+
+    def clear(self) -> None:
+        if len(sys.modules) != self._modules:
+            self._modules = len(sys.modules)
+            self._found = [func.cache_clear for func in self._find()]
+        for cache_clear in self._found:
+            cache_clear()
+
+    def _find(self) -> Iterator[Any]:
+        for candidate in user_namespace_values(self._is_user_file):
+            func = getattr(candidate, "__func__", candidate)  # static/classmethod
+            if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
+                yield func
 
 
 def register_cleanup(func: Callable[[], object]) -> Callable[[], object]:
@@ -63,6 +82,7 @@ class CleanupPass:
         self.thread_timeout = thread_timeout
         self.hooks = hooks
         self.is_user_file = is_user_file
+        self._bounded = BoundedLruCaches(is_user_file)
         self.errors: list[str] = []
         self._seen_errors: set[str] = set()
 
@@ -70,27 +90,47 @@ class CleanupPass:
             ) -> list[threading.Thread]:
         """Clean up; return the threads started since ``thread_baseline`` still alive."""
         if caches and USER not in self.skip:
-            for func in list(_registered):
-                self._guard(f"cleanup {getattr(func, '__qualname__', func)!r}", func)
-            if self.hooks is not None:
-                self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
+            self._user_hooks()
         alive: list[threading.Thread] = []
         if THREADS not in self.skip and thread_tools.started_since(thread_baseline):
             alive = thread_tools.wait_for(thread_baseline, self.thread_timeout,
                                           between=self._collect)
         if caches and SQLALCHEMY not in self.skip:
             self._guard("sqlalchemy", self._release_sqlalchemy)
-        if caches and BOUNDED_CACHES not in self.skip:
-            self._guard("bounded lru caches",
-                        lambda: clear_bounded_lru_caches(self.is_user_file))
-        if caches and STDLIB not in self.skip:
+        if caches:
+            self._caches()
+        self._collect()
+        return alive
+
+    def forget_caches(self) -> None:
+        """Empty the caches a repetition's cleanup empties, and nothing else.
+
+        Done at both ends of every measured span of a test's own run, so that it starts
+        from the state every repetition starts from. Otherwise each confirmed suspect
+        would leave these caches empty and the next tests would refill them, each
+        becoming a suspect in turn: on a unittest suite with subtests, one test in six.
+        Emptied only where they were empty at the span's start, they free only what the
+        span itself cached.
+        """
+        if USER not in self.skip:
+            self._user_hooks()
+        self._caches()
+
+    def _user_hooks(self) -> None:
+        for func in list(_registered):
+            self._guard(f"cleanup {getattr(func, '__qualname__', func)!r}", func)
+        if self.hooks is not None:
+            self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
+
+    def _caches(self) -> None:
+        if BOUNDED_CACHES not in self.skip:
+            self._guard("bounded lru caches", self._bounded.clear)
+        if STDLIB not in self.skip:
             for name, step in stdlib_caches.SAFE.items():
                 self._guard(f"stdlib cache {name}", step)
             if STDLIB_UNSAFE in self.opt_in:
                 for name, step in stdlib_caches.UNSAFE.items():
                     self._guard(f"stdlib cache {name}", step)
-        self._collect()
-        return alive
 
     def _collect(self) -> None:
         if GC not in self.skip:

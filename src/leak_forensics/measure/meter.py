@@ -66,6 +66,9 @@ class Reading:
         return Reading(self.blocks + other.blocks, self.malloc + other.malloc,
                        self.threads + other.threads, self.handles + other.handles)
 
+    def as_dict(self) -> dict[str, int]:
+        return {metric: getattr(self, metric) for metric in METRICS}
+
 
 ZERO = Reading(0, 0, 0, 0)
 

@@ -126,7 +126,8 @@ class LeakForensics(Reporting):
         started = time.perf_counter()
         try:
             try:
-                with self.relay.holding(self.probe.pause, self.probe.open_span):
+                with self.relay.holding(lambda: self.probe.pause(settle=False),
+                                        lambda: self.probe.open_span(settle=False)):
                     reports = run_screened(
                         item, nextitem, Spans(self.probe.open_span, self.probe.close_span))
             finally:
@@ -171,7 +172,7 @@ class LeakForensics(Reporting):
                                           confirm_all=self.settings.screen_all,
                                           inexact=self.relay.inexact or self.probe.noisy):
             result = TestResult(item.nodeid, Verdict.CLEAN, deltas={
-                m: [getattr(screened, m)] for m in METRICS})
+                m: [getattr(screened, m)] for m in METRICS}, screen=screened.as_dict())
             if self.settings.gc_debug:  # a session-wide setting: markers leave it alone
                 try:
                     self._cyclic_garbage(item, result, self._settings_for(item))
@@ -187,6 +188,7 @@ class LeakForensics(Reporting):
                     item.nodeid, lambda: rerun(item), settings,
                     extra_warmups=1 if self._boundary else 0,
                     affords=self.budget.for_suspect(run_seconds))
+            result.screen = screened.as_dict()
             if self.probe.saved and (result.verdict == Verdict.LEAK or settings.save_all):
                 self._save_snapshots(result, self.probe.saved)
             if settings.gc_debug:
