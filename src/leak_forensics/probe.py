@@ -139,9 +139,8 @@ class Probe:
         """After the test's own run: wait for the threads it started.
 
         ``discount`` is memory the test runner itself kept for the run (captured output).
-        Caches are not cleared here: that would also free entries older than the test and
-        hide its growth. A test that filled a cache becomes a suspect, and the
-        repetitions, which clean up before every run, settle it.
+        The caches were settled at each end of every span (``open_span``); only the
+        threads are waited for here.
         """
         self._screen = self._screen - discount
         if thread_tools.started_since(self._thread_base):
