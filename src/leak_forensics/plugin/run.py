@@ -7,8 +7,8 @@ pluggy's per-call lists; both bias every test by a dozen blocks and hide small l
 So the phases are driven here with pytest's public pieces (``CallInfo.from_call`` and
 the ``pytest_runtest_makereport`` hook), and the counters pause while a report is made.
 
-Repetitions need none of this: their reports are thrown away, so ``runtestprotocol``
-under one window is exact.
+Repetitions need none of this: they make no reports at all (``rerun``), and run under
+one window.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import pytest
 from _pytest import timing
 from _pytest.fixtures import FixtureDef, TopRequest
 from _pytest.nodes import Node
-from _pytest.runner import runtestprotocol
 from _pytest.unittest import TestCaseFunction
 
 from ..measure.meter import Reading
@@ -284,19 +283,64 @@ def keep_doctest_namespace(item: pytest.Item) -> None:
 
 
 def rerun(item: pytest.Item) -> str:
-    """One silent repetition of the whole test; pytest's per-item records are put back."""
+    """One silent repetition of the whole test; pytest's per-item records are put back.
+
+    Only the phases run, as ``runtestprotocol`` runs them, but no report is made: other
+    plugins act on every report (hypothesis adds a junit-xml property for each, which
+    grew the run's property list on every repetition and read as the test's leak), and
+    a repetition must be invisible to them. Its outcome is read from the phases' errors.
+    """
     namespace = getattr(item, _DOCTEST_NAMESPACE, None)
     if namespace is not None:
         item.dtest.globs.update(namespace)  # type: ignore[attr-defined]  # a DoctestItem's test
     sections = len(item._report_sections)
     properties = list(item.user_properties)
     with warnings.catch_warnings(record=True):
-        reports = runtestprotocol(item, nextitem=_Sibling(item), log=False)  # type: ignore[arg-type]  # _Sibling stands in for an item
+        outcome = _run_phases(item)
     prune_stale_finalizers(item)
     del item._report_sections[sections:]
     item.user_properties[:] = properties
-    if any(r.failed for r in reports):
-        return "failed"
-    if any(r.skipped for r in reports):
-        return "skipped"
+    return outcome
+
+
+_SKIPPED = (pytest.skip.Exception, pytest.xfail.Exception)
+
+
+def _run_phases(item: pytest.Item) -> str:
+    ihook = item.ihook
+    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+    if not item.config.getoption("usepdb", False):
+        reraise += (KeyboardInterrupt,)
+    renew = hasattr(item, "_request")
+    if renew and not item._request:  # type: ignore[attr-defined]  # pytest's private item state
+        item._initrequest()  # type: ignore[attr-defined]  # pytest's private item state
+    outcomes = []
+    setup = pytest.CallInfo.from_call(lambda: ihook.pytest_runtest_setup(item=item),
+                                      when="setup", reraise=reraise)
+    outcomes.append(_outcome(item, setup))
+    if setup.excinfo is None:
+        call = pytest.CallInfo.from_call(lambda: ihook.pytest_runtest_call(item=item),
+                                         when="call", reraise=reraise)
+        outcomes.append(_outcome(item, call))
+        del call
+    teardown = pytest.CallInfo.from_call(
+        lambda: ihook.pytest_runtest_teardown(item=item, nextitem=_Sibling(item)),
+        when="teardown", reraise=reraise)
+    outcomes.append(_outcome(item, teardown))
+    if renew:
+        item._request = False  # type: ignore[attr-defined]  # pytest's private item state
+        item.funcargs = None  # type: ignore[attr-defined]  # pytest's private item state
+    for outcome in ("failed", "skipped"):
+        if outcome in outcomes:
+            return outcome
     return "passed"
+
+
+def _outcome(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
+    """What pytest would report for a phase: a failure under ``xfail`` is "skipped"."""
+    if call.excinfo is None:
+        return "passed"
+    if call.excinfo.errisinstance(_SKIPPED) or (
+            call.when == "call" and item.get_closest_marker("xfail") is not None):
+        return "skipped"
+    return "failed"

@@ -1,0 +1,41 @@
+"""Repetitions are invisible to other plugins: only the test's own run is reported."""
+
+import xml.etree.ElementTree as ET
+
+CONFTEST = """
+import pytest
+from _pytest.junitxml import xml_key
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # What hypothesis does for every report: a property on the whole junit-xml run.
+    yield
+    xml = item.config.stash.get(xml_key, None)
+    if xml is not None:
+        xml.add_global_property("made-report", f"{item.name}:{call.when}")
+"""
+
+
+def test_a_plugin_acting_on_every_report_sees_only_the_tests_own_run(run_forensics, pytester):
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_mod="""
+_KEEP = []
+def test_leaks():
+    _KEEP.append([0] * 10)
+def test_clean():
+    assert sum(range(10)) == 45
+def test_grows_once():
+    if not _KEEP:
+        _KEEP.append(1)
+""")
+    junit = pytester.path / "junit.xml"
+    _, _, verdicts = run_forensics(f"--junitxml={junit}")
+    assert verdicts["test_leaks"]["verdict"] == "leak"
+    assert verdicts["test_leaks"]["runs"] > 1  # it was repeated
+    assert verdicts["test_clean"]["verdict"] == "clean"
+    assert verdicts["test_grows_once"]["verdict"] == "clean"
+    made = [p.get("value") for p in ET.parse(junit).iter("property")
+            if p.get("name") == "made-report"]
+    assert sorted(made) == sorted(f"{name}:{when}"
+                                  for name in ("test_leaks", "test_clean", "test_grows_once")
+                                  for when in ("setup", "call", "teardown"))
