@@ -111,9 +111,10 @@ class ReportRelay:
     def replay(self, ihook: HookRelay) -> None:
         """Log the held reports as the test's run would have, then forget them."""
         held, self._held = [*self._buffer.take(), *self._held], []
-        if len(held) > self._buffer.count_limit or sum(
-                len(e) for e in held if isinstance(e, bytes)) > len(self._buffer.data):
-            self._buffer = _Buffer(2 * len(self._buffer.data))
+        needed = max(sum(len(e) for e in held if isinstance(e, bytes)),
+                     len(held) * _BYTES_PER_REPORT)
+        if needed > len(self._buffer.data):  # room for twice as many next time
+            self._buffer = _Buffer(1 << (2 * needed).bit_length())
         for entry in held:
             report = entry if isinstance(entry, pytest.TestReport) else (
                 self._config.hook.pytest_report_from_serializable(
