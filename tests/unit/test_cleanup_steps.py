@@ -151,3 +151,14 @@ def test_bounded_lru_caches_are_looked_for_again_after_an_import(tmp_path):
     finally:
         del sys.modules["lf_late_module"]
     assert module.g.cache_info().currsize == 0
+
+
+def test_path_importer_cache_goes_back_to_its_first_entries():
+    """One finder per fresh temporary path a test imports from would grow it for good."""
+    step = stdlib_caches._ImporterCache()
+    step()  # what is there now stays
+    before = dict(sys.path_importer_cache)
+    sys.path_importer_cache["/tmp/lf-fresh-path-of-one-run"] = None
+    step()
+    assert "/tmp/lf-fresh-path-of-one-run" not in sys.path_importer_cache
+    assert sys.path_importer_cache == before

@@ -109,6 +109,28 @@ def _clear_strptime() -> None:
         cache.clear()
 
 
+class _ImporterCache:
+    """``sys.path_importer_cache`` back to the entries it had when measuring began.
+
+    It keeps a finder for every directory or archive ever imported from, so a test that
+    imports from a fresh temporary path on every run (a template loader, a plugin
+    system) grows it by one finder and its directory listing per run, for good.
+    CPython's refleak hunter restores it around every run for that reason. Dropping an
+    entry costs only a new finder at the next import from that path.
+    """
+
+    def __init__(self) -> None:
+        self._kept: frozenset[object] | None = None
+
+    def __call__(self) -> None:
+        cache = sys.path_importer_cache
+        if self._kept is None:
+            self._kept = frozenset(cache)
+        elif len(cache) != len(self._kept) or not self._kept.issuperset(cache):
+            for path in [p for p in cache if p not in self._kept]:
+                del cache[path]
+
+
 def _clear_filecmp() -> None:
     cache = getattr(_mod("filecmp"), "_cache", None)
     if isinstance(cache, dict):
@@ -173,6 +195,7 @@ SAFE: dict[str, Callable[[], None]] = {
     "urllib.parse": lambda: _call("urllib.parse", "clear_cache"),
     "linecache": _clear_linecache_files,
     "filecmp": _clear_filecmp,
+    "sys.path_importer_cache": _ImporterCache(),
     "struct": lambda: _call("struct", "_clearcache"),
     "doctest.master": _clear_doctest,
     "fractions": lambda: _call("fractions", "_hash_algorithm", "cache_clear"),
