@@ -153,3 +153,26 @@ def test_next_3():
     for name in ("test_next_1", "test_next_2", "test_next_3"):
         assert verdicts[name]["verdict"] == "clean"
         assert verdicts[name]["runs"] == 1, (name, verdicts[name]["screen"])
+
+
+def test_each_run_of_a_test_method_has_its_own_instance(run_forensics, pytester):
+    """pytest gives each test a fresh instance of its class; what the test stores on it
+    is the item's, not a leak, and no run sees what an earlier one stored."""
+    pytester.makepyfile(test_mod="""
+_KEEP = []
+class TestState:
+    def test_first(self):
+        pass
+    def test_stores_on_self(self):
+        assert not hasattr(self, "env")
+        self.env = {"rows": [[n] for n in range(100)]}
+    def test_leaks(self):
+        self.scratch = [0] * 10
+        _KEEP.append([1] * 10)
+""")
+    result, _, verdicts = run_forensics()
+    result.assert_outcomes(passed=3)
+    stores = verdicts["test_stores_on_self"]
+    assert (stores["verdict"], stores["runs"], stores["notes"]) == ("clean", 1, []), stores
+    assert verdicts["test_leaks"]["verdict"] == "leak"
+    assert not any(o["path"].endswith("scratch") for o in verdicts["test_leaks"]["owners"])

@@ -109,6 +109,20 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
         # tear-down span, so both ends of its life count; the one made at collection goes
         # first.
         release()
+    instance = OwnInstance.of(item)
+
+    def begin() -> None:
+        if instance is not None:
+            instance.make()
+        if renew:
+            item._initrequest()  # type: ignore[attr-defined]  # pytest's private item state
+
+    def end() -> None:
+        if renew:
+            release()
+        if instance is not None:
+            instance.restore()
+
     reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
     if not config.getoption("usepdb", False):
         reraise += (KeyboardInterrupt,)
@@ -124,18 +138,48 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
             call = _timed_call(hook, item, when, kwargs, reraise, spans,
-                               first=item._initrequest if renew and when == "setup"  # type: ignore[attr-defined]  # pytest's private item state
-                               else None,
-                               last=release if renew and when == "teardown" else None)
+                               first=begin if when == "setup" else None,
+                               last=end if when == "teardown" else None)
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
             slots[index] = report
             del call, report
     finally:
-        if renew:
-            release()  # done already, unless the run was interrupted
+        end()  # done already, unless the run was interrupted
     return [r for r in slots if r is not None]
+
+
+class OwnInstance:
+    """A fresh instance of the test's class for each run, made and dropped inside it.
+
+    pytest makes a test method's instance once, at collection, and the item keeps it: so
+    whatever the test stores on ``self`` outlives the run, as the item's memory, not the
+    code's. Counted, it made every class-based test that sets an attribute a suspect
+    (one block for the instance's dict, more for what it holds), and reused by the
+    repetitions it carried one run's state into the next, which a real run never sees.
+    Each run gets its own instance, as pytest promises each test, and the item gets the
+    one it had back. (``unittest`` items already make and drop theirs in the run.)
+    """
+
+    def __init__(self, item: pytest.Function) -> None:
+        self._item = item
+        self._saved = (item._instance, item._obj)
+
+    @classmethod
+    def of(cls, item: pytest.Item) -> OwnInstance | None:
+        if (not isinstance(item, pytest.Function) or isinstance(item, TestCaseFunction)
+                or "_instance" not in vars(item) or item._instance is None):
+            return None
+        return cls(item)
+
+    def make(self) -> None:
+        item = self._item
+        item._instance = item._getinstance()  # type: ignore[no-untyped-call]  # pytest's own way
+        item._obj = item._getobj()  # type: ignore[no-untyped-call]  # pytest's own way
+
+    def restore(self) -> None:
+        self._item._instance, self._item._obj = self._saved
 
 
 def set_up_parents(item: pytest.Item) -> None:
@@ -312,6 +356,9 @@ def _run_phases(item: pytest.Item) -> str:
     if not item.config.getoption("usepdb", False):
         reraise += (KeyboardInterrupt,)
     renew = hasattr(item, "_request")
+    instance = OwnInstance.of(item)
+    if instance is not None:
+        instance.make()
     if renew and not item._request:  # type: ignore[attr-defined]  # pytest's private item state
         item._initrequest()  # type: ignore[attr-defined]  # pytest's private item state
     outcomes = []
@@ -330,6 +377,8 @@ def _run_phases(item: pytest.Item) -> str:
     if renew:
         item._request = False  # type: ignore[attr-defined]  # pytest's private item state
         item.funcargs = None  # type: ignore[attr-defined]  # pytest's private item state
+    if instance is not None:
+        instance.restore()
     for outcome in ("failed", "skipped"):
         if outcome in outcomes:
             return outcome
