@@ -162,3 +162,22 @@ def test_path_importer_cache_goes_back_to_its_first_entries():
     step()
     assert "/tmp/lf-fresh-path-of-one-run" not in sys.path_importer_cache
     assert sys.path_importer_cache == before
+
+
+def test_the_list_of_bounded_caches_keeps_no_module_alive(tmp_path):
+    """A module a test imports and drops (a template engine's per-loader module) must be
+    free to go; held by the cleanup, it was a leak of every test that made one."""
+    import gc
+    import weakref
+
+    caches = BoundedLruCaches(lambda filename: filename.startswith(str(tmp_path)))
+    module = types.ModuleType("lf_dropped_module")
+    module.__file__ = str(tmp_path / "dropped.py")
+    exec("import functools\n@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x",
+         module.__dict__)
+    sys.modules["lf_dropped_module"] = module
+    caches.clear()  # found, and remembered
+    gone = weakref.ref(module.g)
+    del sys.modules["lf_dropped_module"], module
+    gc.collect()
+    assert gone() is None

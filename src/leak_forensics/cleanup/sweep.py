@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,15 +43,18 @@ class BoundedLruCaches:
 
     def __init__(self, is_user_file: Callable[[str], bool]) -> None:
         self._is_user_file = is_user_file
-        self._found: list[Callable[[], None]] = []
+        # Weakly: a module that leaves sys.modules takes its caches with it.
+        self._found: list[weakref.ref[Any]] = []
         self._modules = -1
 
     def clear(self) -> None:
         if len(sys.modules) != self._modules:
             self._modules = len(sys.modules)
-            self._found = [func.cache_clear for func in self._find()]
-        for cache_clear in self._found:
-            cache_clear()
+            self._found = [weakref.ref(func) for func in self._find()]
+        for ref in self._found:
+            func = ref()
+            if func is not None:
+                func.cache_clear()
 
     def _find(self) -> Iterator[Any]:
         for candidate in user_namespace_values(self._is_user_file):
