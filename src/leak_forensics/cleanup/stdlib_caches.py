@@ -92,26 +92,30 @@ def _clear_strptime() -> None:
         cache.clear()
 
 
-class _ImporterCache:
-    """``sys.path_importer_cache`` back to the entries it had when measuring began.
+class _BackToFirstKeys:
+    """An import-system cache back to the keys it had when measuring began.
 
-    It keeps a finder for every directory or archive ever imported from, so a test that
+    ``sys.path_importer_cache`` keeps a finder for every directory or archive ever
+    imported from, and ``zipimport`` the table of contents of every archive: a test that
     imports from a fresh temporary path on every run (a template loader, a plugin
-    system) grows it by one finder and its directory listing per run, for good.
-    CPython's refleak hunter restores it around every run for that reason. Dropping an
-    entry costs only a new finder at the next import from that path.
+    system) grows them by an entry per run, for good. CPython's refleak hunter restores
+    both around every run for that reason. Dropping an entry costs only a new lookup at
+    the next import from that path.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, find: Callable[[], object]) -> None:
+        self._find = find
         self._kept: frozenset[object] | None = None
 
     def __call__(self) -> None:
-        cache = sys.path_importer_cache
+        cache = self._find()
+        if not isinstance(cache, dict):
+            return
         if self._kept is None:
             self._kept = frozenset(cache)
-        elif len(cache) != len(self._kept) or not self._kept.issuperset(cache):
-            for path in [p for p in cache if p not in self._kept]:
-                del cache[path]
+        elif not self._kept.issuperset(cache):
+            for key in [k for k in cache if k not in self._kept]:
+                del cache[key]
 
 
 def _clear_filecmp() -> None:
@@ -178,7 +182,9 @@ SAFE: dict[str, Callable[[], None]] = {
     "urllib.parse": lambda: _call("urllib.parse", "clear_cache"),
     "linecache": _clear_linecache_files,
     "filecmp": _clear_filecmp,
-    "sys.path_importer_cache": _ImporterCache(),
+    "sys.path_importer_cache": _BackToFirstKeys(lambda: sys.path_importer_cache),
+    "zipimport": _BackToFirstKeys(lambda: getattr(_mod("zipimport"), "_zip_directory_cache",
+                                                  None)),
     "struct": lambda: _call("struct", "_clearcache"),
     "doctest.master": _clear_doctest,
     "fractions": lambda: _call("fractions", "_hash_algorithm", "cache_clear"),
