@@ -27,7 +27,7 @@ test: $(BIN)/activate
 pytest: $(BIN)/activate
 	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
-# Cost ratios against baselines measured in the same run (downloads more-itertools' sdist
+# Cost ratios against baselines measured in the same run (downloads more-itertools' and jinja2's sdists
 # once; makes the 1.2 M-trace snapshot pairs once).
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/run.py
