@@ -27,7 +27,6 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..harness import HARNESS_PACKAGES
 from ..measure.census import type_name
 from ..types import Frames
 from . import patterns as patterns_
@@ -86,13 +85,6 @@ class _Heap:
         self.module_dicts = {id(m.__dict__): name for name, m in list(sys.modules.items())
                              # sys.modules may hold anything (weak proxies, stubs)
                              if isinstance(m, types.ModuleType)}  # type: ignore[redundant-expr]  # not every value is a module
-        # The harness's globals are never a leak's owner: pytest keeps the running item
-        # in some (``_pytest.assertion.util._reprcompare`` closes over it for the test's
-        # duration), and a chain through them names pytest instead of the code's holder.
-        for address, name in list(self.module_dicts.items()):
-            if name.partition(".")[0] in HARNESS_PACKAGES:
-                del self.module_dicts[address]
-                ignored.add(address)
         # A running frame's locals belong to its thread's stack, which the collector does
         # not traverse: each other thread's frames are added as holders of their locals.
         self.thread_frames: dict[int, str] = {}
