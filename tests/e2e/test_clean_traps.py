@@ -141,6 +141,10 @@ def test_first():
     use_caches()
 def test_leaks():
     _KEEP.append([0] * 10)
+def test_after_the_leak():
+    # On 3.12+ the first test after an analysed leak reads one block (not yet explained;
+    # issue 19): kept apart from the tests this is about.
+    pass
 def test_next_1():
     use_caches()
 def test_next_2():
