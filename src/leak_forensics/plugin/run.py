@@ -96,36 +96,13 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
                  spans: Spans) -> list[pytest.TestReport]:
     """One full run of ``item``; returns its reports, not yet logged."""
     ihook = item.ihook
-    config = item.config
     _settle(item)
-    renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
-
-    def release() -> None:
-        item._request = False  # type: ignore[attr-defined]  # pytest's private item state
-        item.funcargs = None  # type: ignore[attr-defined]  # pytest's private item state
-
-    if renew:
-        # The request is made again in the set-up span and released at the end of the
-        # tear-down span, so both ends of its life count; the one made at collection goes
-        # first.
-        release()
-    instance = OwnInstance.of(item)
-
-    def begin() -> None:
-        if instance is not None:
-            instance.make()
-        if renew:
-            item._initrequest()  # type: ignore[attr-defined]  # pytest's private item state
-
-    def end() -> None:
-        if renew:
-            release()
-        if instance is not None:
-            instance.restore()
-
-    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
-    if not config.getoption("usepdb", False):
-        reraise += (KeyboardInterrupt,)
+    per_run = _PerRun(item)
+    # The request is made again in the set-up span and released at the end of the
+    # tear-down span, so both ends of its life count; the one made at collection goes
+    # first.
+    per_run.drop_request()
+    reraise = _reraise(item.config)
     slots: list[pytest.TestReport | None] = [None, None, None]
     try:
         for index, when in enumerate(("setup", "call", "teardown")):
@@ -138,16 +115,49 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
             call = _timed_call(hook, item, when, kwargs, reraise, spans,
-                               first=begin if when == "setup" else None,
-                               last=end if when == "teardown" else None)
+                               first=per_run.begin if when == "setup" else None,
+                               last=per_run.end if when == "teardown" else None)
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
             slots[index] = report
             del call, report
     finally:
-        end()  # done already, unless the run was interrupted
+        per_run.end()  # done already, unless the run was interrupted
     return [r for r in slots if r is not None]
+
+
+def _reraise(config: pytest.Config) -> tuple[type[BaseException], ...]:
+    """What a phase lets through, as pytest's own runner decides it."""
+    if config.getoption("usepdb", False):
+        return (pytest.exit.Exception,)
+    return (pytest.exit.Exception, KeyboardInterrupt)
+
+
+class _PerRun:
+    """What pytest makes for one run of an item and drops after it: the fixture request
+    (with the fixture values) and, for a test method, the instance (``OwnInstance``)."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self._item = item
+        self._renew = hasattr(item, "_initrequest") and hasattr(item, "_request")
+        self._instance = OwnInstance.of(item)
+
+    def begin(self) -> None:
+        if self._instance is not None:
+            self._instance.make()
+        if self._renew and not self._item._request:  # type: ignore[attr-defined]  # pytest's private item state
+            self._item._initrequest()  # type: ignore[attr-defined]  # pytest's private item state
+
+    def end(self) -> None:
+        self.drop_request()
+        if self._instance is not None:
+            self._instance.restore()
+
+    def drop_request(self) -> None:
+        if self._renew:
+            self._item._request = False  # type: ignore[attr-defined]  # pytest's private item state
+            self._item.funcargs = None  # type: ignore[attr-defined]  # pytest's private item state
 
 
 class OwnInstance:
@@ -352,15 +362,9 @@ _SKIPPED = (pytest.skip.Exception, pytest.xfail.Exception)
 
 def _run_phases(item: pytest.Item) -> str:
     ihook = item.ihook
-    reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
-    if not item.config.getoption("usepdb", False):
-        reraise += (KeyboardInterrupt,)
-    renew = hasattr(item, "_request")
-    instance = OwnInstance.of(item)
-    if instance is not None:
-        instance.make()
-    if renew and not item._request:  # type: ignore[attr-defined]  # pytest's private item state
-        item._initrequest()  # type: ignore[attr-defined]  # pytest's private item state
+    reraise = _reraise(item.config)
+    per_run = _PerRun(item)
+    per_run.begin()
     outcomes = []
     setup = pytest.CallInfo.from_call(lambda: ihook.pytest_runtest_setup(item=item),
                                       when="setup", reraise=reraise)
@@ -374,11 +378,7 @@ def _run_phases(item: pytest.Item) -> str:
         lambda: ihook.pytest_runtest_teardown(item=item, nextitem=_Sibling(item)),
         when="teardown", reraise=reraise)
     outcomes.append(_outcome(item, teardown))
-    if renew:
-        item._request = False  # type: ignore[attr-defined]  # pytest's private item state
-        item.funcargs = None  # type: ignore[attr-defined]  # pytest's private item state
-    if instance is not None:
-        instance.restore()
+    per_run.end()
     for outcome in ("failed", "skipped"):
         if outcome in outcomes:
             return outcome
