@@ -5,8 +5,8 @@ import json
 import pytest
 
 from leak_forensics.errors import ReportError
-from leak_forensics.reporters import Run, render_report
 from leak_forensics.reporters.json_report import JsonReporter, read
+from leak_forensics.reporters.run import Run, render_report
 from leak_forensics.reporters.terminal import TerminalReporter
 from leak_forensics.results import (
     CollectedGarbage,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import Protocol
 
 from .. import __version__
 from ..errors import BadInput
@@ -23,16 +21,20 @@ from .diff import DiffCommand
 from .report import ReportCommand
 from .show import ShowCommand
 
+TYPE_CHECKING = False  # typing is not imported at run time: every call of the command pays it
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Protocol
 
-class Command(Protocol):
-    """A subcommand; its class docstring is its description in ``--help``."""
+    class Command(Protocol):
+        """A subcommand; its class docstring is its description in ``--help``."""
 
-    name: str
-    help: str
+        name: str
+        help: str
 
-    def prepare_parser(self, parser: argparse.ArgumentParser) -> None: ...
+        def prepare_parser(self, parser: argparse.ArgumentParser) -> None: ...
 
-    def run(self, args: argparse.Namespace) -> int: ...
+        def run(self, args: argparse.Namespace) -> int: ...
 
 
 COMMANDS: tuple[Command, ...] = (ReportCommand(), DiffCommand(), ShowCommand(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from ..errors import BadInput
@@ -34,6 +33,8 @@ def emit(document: dict[str, object] | str) -> None:
     if isinstance(document, str):
         print(document)
     else:
+        import json  # not at start-up: only --json output needs it
+
         json.dump(document, sys.stdout, indent=1)
         print()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..snapshot.diff import KEYS
+from ..snapshot.grouping import KEYS
 from .common import EXIT_FAILED, EXIT_OK, add_grouping, byte_count, emit, limit
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 
 
 class ReportCommand:
@@ -19,8 +18,10 @@ class ReportCommand:
                             help="exit with status 1 if any test leaks")
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..reporters import Run, render_report
+        import shutil
+
         from ..reporters.json_report import read
+        from ..reporters.run import Run, render_report
         from ..reporters.terminal import TerminalReporter
         from ..results import Verdict
         from .common import EXIT_FAILED, EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..snapshot.diff import KEYS
+from ..snapshot.grouping import KEYS
 from .common import EXIT_OK, add_grouping, emit, limit
 
 

@@ -9,8 +9,9 @@ import warnings
 import pytest
 
 from ..errors import LeakForensicsWarning
-from ..reporters import Run, render_report, terminal
+from ..reporters import terminal
 from ..reporters.json_report import JsonReporter
+from ..reporters.run import Run, render_report
 from ..results import TestResult, Verdict
 from ..settings import Settings
 

@@ -12,7 +12,7 @@ from .. import __version__
 from ..analysis import signatures
 from ..errors import ReportError
 from ..results import TestResult, Verdict
-from . import Run
+from .run import Run
 
 # 1: the first format.
 FORMAT_VERSION = 1

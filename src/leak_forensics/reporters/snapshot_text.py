@@ -9,6 +9,7 @@ from ..snapshot.diff import SiteDiff, SnapshotDiff, TypeDiff
 from ..snapshot.model import Snapshot
 from ..types import Frame
 from ..units import size_text
+from .text_table import table
 
 DIFF_FORMAT = "leak-forensics-diff"
 SHOW_FORMAT = "leak-forensics-snapshot-summary"
@@ -32,10 +33,9 @@ def _site(frames: Sequence[Frame], key: str) -> str:
     return "\n".join(f"{_shorten(name)}:{line}" for name, line in reversed(frames))
 
 
-def _table(rows: Iterable[Sequence[object]], headers: Sequence[str]) -> str:
-    from tabulate import tabulate  # its import costs more than a whole diff of small files
-    return tabulate(list(rows), headers=headers, disable_numparse=True,
-                    colalign=("right",) * (len(headers) - 1) + ("left",))
+def _table(rows: Iterable[Sequence[str]], headers: Sequence[str]) -> str:
+    """Numbers right-aligned, the site or type (the last column) left-aligned."""
+    return table(rows, headers, right=len(headers) - 1)
 
 
 def origin(path: str, snapshot: Snapshot) -> str:

@@ -13,7 +13,7 @@ from ..analysis import signatures
 from ..results import Owner, TestResult, Verdict
 from ..units import size_text
 from ..verdict import MALLOC_NOISE
-from . import Run
+from .run import Run
 
 SITES_SHOWN = 5
 TYPES_SHOWN = 5

@@ -16,9 +16,8 @@ from itertools import compress, filterfalse, groupby, repeat
 from operator import neg, sub
 
 from ..types import Frame
+from .grouping import KEYS
 from .model import Snapshot
-
-KEYS = ("lineno", "filename", "traceback")
 
 
 @dataclass(frozen=True, slots=True)
