@@ -155,7 +155,7 @@ def test_bounded_lru_caches_are_looked_for_again_after_an_import(tmp_path):
 
 def test_path_importer_cache_goes_back_to_its_first_entries():
     """One finder per fresh temporary path a test imports from would grow it for good."""
-    step = stdlib_caches._BackToFirstKeys(lambda: sys.path_importer_cache)
+    step = stdlib_caches.BackToFirstKeys(lambda: sys.path_importer_cache)
     step()  # what is there now stays
     before = dict(sys.path_importer_cache)
     sys.path_importer_cache["/tmp/lf-fresh-path-of-one-run"] = None

@@ -19,7 +19,7 @@ from ..harness import user_namespace_values
 from ..integrations import sqlalchemy
 from ..measure import threads as thread_tools
 from ..measure.heap import HeapWindow
-from . import stdlib_caches
+from . import runner_caches, stdlib_caches
 from .steps import BOUNDED_CACHES, GC, SQLALCHEMY, STDLIB, STDLIB_UNSAFE, THREADS, USER
 
 _registered: list[Callable[[], object]] = []
@@ -118,23 +118,27 @@ class CleanupPass:
         """
         if USER not in self.skip:
             self._user_hooks()
-        self._caches()
+        # The type cache is left to the counter's read, which empties it anyway.
+        self._caches(skip_steps=stdlib_caches.EMPTIED_BY_READS)
 
     def _user_hooks(self) -> None:
         for func in list(_registered):
-            self._guard(f"cleanup {getattr(func, '__qualname__', func)!r}", func)
+            self._guard("cleanup", func, repr(getattr(func, "__qualname__", func)))
         if self.hooks is not None:
             self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
 
-    def _caches(self) -> None:
+    def _caches(self, skip_steps: frozenset[str] = frozenset()) -> None:
+        for name, step in runner_caches.RUNNER.items():
+            self._guard("test runner cache", step, name)
         if BOUNDED_CACHES not in self.skip:
             self._guard("bounded lru caches", self._bounded.clear)
         if STDLIB not in self.skip:
             for name, step in stdlib_caches.SAFE.items():
-                self._guard(f"stdlib cache {name}", step)
+                if name not in skip_steps:
+                    self._guard("stdlib cache", step, name)
             if STDLIB_UNSAFE in self.opt_in:
                 for name, step in stdlib_caches.UNSAFE.items():
-                    self._guard(f"stdlib cache {name}", step)
+                    self._guard("stdlib cache", step, name)
 
     def _collect(self) -> None:
         if GC not in self.skip:
@@ -145,11 +149,14 @@ class CleanupPass:
             # Inside an unthawed window the collector sees only what this run created.
             sqlalchemy.release(self.heap.visible_objects(), self.is_user_file)
 
-    def _guard(self, what: str, func: Callable[[], object]) -> None:
+    def _guard(self, what: str, func: Callable[[], object], name: str = "") -> None:
+        """Run one step; its label is formatted only if it fails (steps run six times a
+        test)."""
         try:
             func()
         except Exception as exc:  # a broken cache must not break the run
-            message = f"{what} failed: {type(exc).__name__}: {exc}"
+            label = f"{what} {name}" if name else what
+            message = f"{label} failed: {type(exc).__name__}: {exc}"
             if message not in self._seen_errors:
                 self._seen_errors.add(message)
                 self.errors.append(message)
