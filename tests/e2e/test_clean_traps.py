@@ -194,6 +194,7 @@ class TestState:
     result, _, verdicts = run_forensics()
     result.assert_outcomes(passed=3)
     stores = verdicts["test_stores_on_self"]
-    assert (stores["verdict"], stores["runs"], stores["notes"]) == ("clean", 1, []), stores
+    assert (stores["verdict"], stores["runs"], stores["notes"]) == ("clean", 1, []), \
+        stores["screen"]
     assert verdicts["test_leaks"]["verdict"] == "leak"
     assert not any(o["path"].endswith("scratch") for o in verdicts["test_leaks"]["owners"])

@@ -106,7 +106,7 @@ class CleanupPass:
         self._collect()
         return alive
 
-    def forget_caches(self) -> None:
+    def forget_caches(self, opening: bool) -> None:
         """Empty the caches a repetition's cleanup empties, and nothing else.
 
         Done at both ends of every measured span of a test's own run, so that it starts
@@ -114,12 +114,15 @@ class CleanupPass:
         would leave these caches empty and the next tests would refill them, each
         becoming a suspect in turn: on a unittest suite with subtests, one test in six.
         Emptied only where they were empty at the span's start, they free only what the
-        span itself cached.
+        span itself cached. ``opening``: at a span's start (else its end).
         """
         if USER not in self.skip:
             self._user_hooks()
         # The type cache is left to the counter's read, which empties it anyway.
-        self._caches(skip_steps=stdlib_caches.EMPTIED_BY_READS)
+        skip = stdlib_caches.EMPTIED_BY_READS
+        self._caches(skip_steps=skip | stdlib_caches.ONLY_AT_SPAN_END if opening else skip)
+        if opening and STDLIB not in self.skip:
+            self._guard("stdlib cache", stdlib_caches.REGEX.note, "re")
 
     def _user_hooks(self) -> None:
         for func in list(_registered):
