@@ -235,9 +235,10 @@ class Probe:
             return result
         result.fail = settings.fail
         rule = known_leaks.match(result, (*settings.allow, *known_leaks.BUILT_IN))
+        is_user = lambda f: self.classifier.kind(f) is Kind.USER  # noqa: E731
         known = rule.known() if rule is not None else (
-            None if settings.fail_library else libraries.library_leak(
-                result, lambda f: self.classifier.kind(f) is Kind.USER))
+            None if settings.fail_library else libraries.library_leak(result, is_user)
+            or libraries.library_cache(result, is_user))
         result.verdict = verdict.known(result.verdict, known is not None)
         if known is not None:
             result.fail, result.known = False, known

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from ..results import Known, TestResult
+from . import patterns
 from .signatures import ANONYMOUS_ROOTS
 
 #: The ``Known.source`` of a library leak.
@@ -67,6 +68,36 @@ def _library_of_site(frames: Sequence[tuple[str, int]], is_user: Callable[[str],
         if module and found:
             return (module, *found)
     return None
+
+
+def library_cache(result: TestResult, is_user: Callable[[str], bool]) -> Known | None:
+    """A library's cache that grows with objects the test makes on every run (pympler's
+    ``asizeof`` keeps a record per class it has sized; a test that defines a class and
+    sizes it adds one per run), as a known-leak record: the growth is real, but it is the
+    library's way of caching, not a leak of the code under test.
+
+    Every named owner that reaches an older holder must be ``patterns.KEYED_BY_NEW`` and
+    rooted in one installed library whose files are not under the rootdir."""
+    # Only chains that reach an older holder say who keeps the leak; the others run
+    # inside the new objects (the new class's own __dict__).
+    holding = [owner for owner in result.owners
+               if owner.suspect is not None and not owner.root.startswith(ANONYMOUS_ROOTS)
+               and not owner.root.startswith("thread ")]
+    roots = {owner.root.split(".", 1)[0] for owner in holding}
+    if (len(roots) != 1 or result.resources
+            or any(owner.why != patterns.KEYED_BY_NEW for owner in holding)):
+        return None
+    (module,) = roots
+    loaded = sys.modules.get(module)
+    filename = getattr(loaded, "__file__", None)
+    found = distribution_of(module)
+    if not isinstance(filename, str) or is_user(filename) or found is None:
+        return None
+    name, version = found
+    return Known(f"library:{name}=={version}", SOURCE,
+                 f"held in {name} {version}: {patterns.KEYED_BY_NEW}; the library's way "
+                 f"of caching, not a leak of the code under test (allow it with "
+                 f"--leak-forensics-allow='root:{module}.*')")
 
 
 def library_leak(result: TestResult, is_user: Callable[[str], bool]) -> Known | None:

@@ -211,6 +211,7 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
     suspect_at: int | None = None
     holder: object | None = None
     parent: object | None = None
+    key_is_new = False
     i = 0
     while i + 1 < len(nodes):
         text, pattern, used = _edge(nodes, i, namespace and i == 0)
@@ -219,6 +220,8 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
             at = i + used - 1
             holder = nodes[at]
             parent = _owner_of(nodes, at)
+            key = _key_of(holder, nodes[at + 1])
+            key_is_new = key is not None and is_new(key)
         texts.append(text)
         patterns.append(pattern)
         i += used
@@ -233,8 +236,8 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
                  None if end is None else root + "".join(texts[:end]),
                  f"{root}{''.join(patterns)} -> {short}",
                  None if end is None else root + "".join(patterns[:end]), holder,
-                 None if holder is None else patterns_.explain(parent, holder, root,
-                                                               f"{root}{''.join(texts)}"))
+                 None if holder is None else patterns_.explain(
+                     parent, holder, root, f"{root}{''.join(texts)}", key_is_new))
 
 
 def _owner_of(nodes: list[object], at: int) -> object | None:

@@ -23,10 +23,14 @@ LOGGING_HANDLERS = ("handlers added to a logger and never removed: each one is c
                     "and kept, for the rest of the process")
 SYS_MODULES = ("modules added to sys.modules and never removed: an import system "
                "registry that nothing empties")
+KEYED_BY_NEW = ("a cache keyed by objects each run creates (a class, a function, an "
+                "instance made by the test): every run adds an entry, and nothing removes it")
 
 
-def explain(parent: object | None, holder: object, root: str, path: str) -> str | None:
-    """Why ``holder`` (held by ``parent`` on the chain from ``root``) keeps its entries."""
+def explain(parent: object | None, holder: object, root: str, path: str,
+            key_is_new: bool = False) -> str | None:
+    """Why ``holder`` (held by ``parent`` on the chain from ``root``) keeps its entries;
+    ``key_is_new``: the entry's key was itself made by the leaking runs."""
     # Their entries live in ``.data``, an implementation detail typeshed leaves out.
     data = getattr(parent, "data", None)
     if isinstance(parent, weakref.WeakKeyDictionary) and holder is data:
@@ -40,4 +44,6 @@ def explain(parent: object | None, holder: object, root: str, path: str) -> str 
         return LOGGING_HANDLERS
     if holder is sys.modules or (root == "sys" and path.startswith("sys.modules[")):
         return SYS_MODULES
+    if key_is_new and type(holder) is dict:
+        return KEYED_BY_NEW
     return None
