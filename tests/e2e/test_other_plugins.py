@@ -39,3 +39,31 @@ def test_grows_once():
     assert sorted(made) == sorted(f"{name}:{when}"
                                   for name in ("test_leaks", "test_clean", "test_grows_once")
                                   for when in ("setup", "call", "teardown"))
+
+
+def test_property_based_tests_are_judged_like_any_other(run_forensics, pytester):
+    """hypothesis runs each ``@given`` test over many examples and keeps state of its own
+    between runs; a clean property stays clean, run after run, and a property that leaks
+    into the project's code is still found, with junit-xml on as CI runs it."""
+    pytester.makepyfile(test_props="""
+from hypothesis import given, settings, strategies as st
+
+_SEEN = []
+
+@settings(max_examples=20)
+@given(st.lists(st.integers()))
+def test_sorting_is_idempotent(xs):
+    assert sorted(sorted(xs)) == sorted(xs)
+
+@settings(max_examples=20)
+@given(st.text())
+def test_remembers_every_example(text):
+    _SEEN.append([text] * 3)
+""")
+    junit = pytester.path / "junit.xml"
+    runs = [run_forensics(f"--junitxml={junit}")[2] for _ in range(2)]
+    for verdicts in runs:
+        assert verdicts["test_sorting_is_idempotent"]["verdict"] == "clean"
+        leak = verdicts["test_remembers_every_example"]
+        assert leak["verdict"] == "leak"
+        assert any(o["root"] == "test_props._SEEN" for o in leak["owners"])
