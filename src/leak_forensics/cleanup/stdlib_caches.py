@@ -272,9 +272,6 @@ EMPTIED_BY_READS = frozenset({"type cache"})
 #: (``SpanRegexCache``).
 ONLY_AT_SPAN_END = frozenset({"re"})
 
-
-
-
 UNSAFE: dict[str, Callable[[], None]] = {
     "ctypes": lambda: _call("ctypes", "_reset_cache"),
     "mimetypes": lambda: _call("mimetypes", "_default_mime_types"),
