@@ -121,7 +121,7 @@ def test_never_runs():
     for extra in ([], ["-n", "2"]):
         _, _, found = run_forensics("-x", *extra, xdist=bool(extra))
         verdicts = {name: t["verdict"] for name, t in found.items()}
-        assert verdicts.get("test_leaks") == "leak", (extra, verdicts)
+        assert verdicts.get("test_leaks") == "leak", (extra, found["test_leaks"])
         assert "test_fails" in verdicts, (extra, verdicts)
 
 
