@@ -1,5 +1,4 @@
-"""A window is noisy when a watched thread handled a message in it, or a thread alive at
-its start ended in it, and only then."""
+"""A window is noisy when a watched thread handled a message in it, and only then."""
 
 import threading
 
@@ -49,16 +48,3 @@ def test_the_stand_in_still_locks():
         assert lock.acquire(blocking=False)  # re-entrant, as the lock it wraps
         lock.release()
     assert not lock._is_owned()
-
-
-def test_a_thread_that_ends_inside_the_window_makes_it_noisy():
-    traffic = Traffic()
-    release = threading.Event()
-    worker = threading.Thread(target=release.wait)
-    worker.start()
-    traffic.mark()
-    release.set()
-    worker.join()  # its exit frees memory the measured code never owned
-    assert not traffic.quiet_since_mark()
-    traffic.mark()
-    assert traffic.quiet_since_mark()

@@ -10,17 +10,10 @@ lock it holds for each message: a window in which it handled one is *noisy*. The
 then treats the test as a suspect (its repetitions, during which the worker sends
 nothing, settle it) and runs a noisy repetition again, so the noise can cost a re-run
 but never decides a verdict.
-
-A thread that ends inside a window is noise of the same kind: its thread state and what
-it held are freed there. Under ``-x -n 2`` the controller shuts a worker down while its
-test is being repeated; the receiving thread's exit read as the test shrinking, and a
-leaking test as clean. So a window in which fewer threads are alive at its end than at
-its start is noisy too.
 """
 
 from __future__ import annotations
 
-import _thread
 from array import array
 from types import TracebackType
 from typing import Any, Protocol
@@ -42,7 +35,7 @@ class Traffic:
         # Entered and left, in preallocated arrays: a count kept as int objects would
         # itself allocate inside the window it describes.
         self._counts = array("q", [0, 0])
-        self._at_mark = array("q", [0, 0, 0])  # entered, left, threads alive
+        self._at_mark = array("q", [0, 0])
 
     def counting(self, lock: _Lock) -> CountingLock:
         """A stand-in for ``lock`` that counts each time a thread holds it."""
@@ -51,14 +44,11 @@ class Traffic:
     def mark(self) -> None:
         self._at_mark[0] = self._counts[0]
         self._at_mark[1] = self._counts[1]
-        self._at_mark[2] = _thread._count()
 
     def quiet_since_mark(self) -> bool:
-        """No message was being handled at the mark, none since, and none now; and no
-        thread that was alive at the mark has ended."""
+        """No message was being handled at the mark, none since, and none now."""
         return (self._at_mark[0] == self._at_mark[1] == self._counts[0]
-                and self._counts[0] == self._counts[1]
-                and _thread._count() >= self._at_mark[2])
+                and self._counts[0] == self._counts[1])
 
 
 class CountingLock:
