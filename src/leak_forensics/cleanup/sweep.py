@@ -19,7 +19,7 @@ from ..harness import user_namespace_values
 from ..integrations import sqlalchemy
 from ..measure import threads as thread_tools
 from ..measure.heap import HeapWindow
-from . import runner_caches, stdlib_caches
+from . import stdlib_caches
 from .steps import BOUNDED_CACHES, GC, SQLALCHEMY, STDLIB, STDLIB_UNSAFE, THREADS, USER
 
 _registered: list[Callable[[], object]] = []
@@ -131,8 +131,6 @@ class CleanupPass:
             self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
 
     def _caches(self, skip_steps: frozenset[str] = frozenset()) -> None:
-        for name, step in runner_caches.RUNNER.items():
-            self._guard("test runner cache", step, name)
         if BOUNDED_CACHES not in self.skip:
             self._guard("bounded lru caches", self._bounded.clear)
         if STDLIB not in self.skip:
