@@ -51,17 +51,6 @@ def test_what_only_c_holds_and_weak_references_join_the_one_holder_of_a_test():
     assert any(o.path.startswith("held outside Python") for o in owners)
 
 
-def test_chains_inside_the_new_objects_join_the_one_holder_of_a_test():
-    # A class the test made is a named root; its own __dict__ holds its methods.
-    inside = "app.test_it.<locals>.Point.__dict__"
-    owners = group_owners([chain("<class Point>", "type", "sizer._TYPEDEFS"),
-                           Chain("dict", inside, f"{inside} -> dict", None,
-                                 f"{inside} -> dict", None)],
-                          ["test_app.py:6", "test_app.py:6"])
-    assert len({o.signature for o in owners}) == 1
-    assert {o.where for o in owners} == {"sizer._TYPEDEFS[...]"}
-
-
 def test_with_two_holders_nothing_is_guessed():
     owners = group_owners([chain("'a'"), chain("'b'", root="app._OTHER"),
                            outside("encodings.utf_8.IncrementalDecoder")],

@@ -45,9 +45,8 @@ def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[O
 
     When one test's objects all go into one named holder, what else its sample found
     there is part of that leak and shares its signature: objects reached only through C
-    (a wrapper's decoder, which the collector does not visit), weak references to the
-    leaked objects, and chains that run wholly inside the new objects (a class the test
-    made is a named root, and its own ``__dict__`` holds its methods).
+    (a wrapper's decoder, which the collector does not visit) and weak references to the
+    leaked objects.
     """
     sampled = Counter(c.type for c in chains)
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -80,8 +79,7 @@ def _fold_into_the_holder(entries: list[Owner]) -> list[Owner]:
     folded = []
     for owner in entries:
         if not _named_holder(owner) and (owner.root.startswith(ANONYMOUS_ROOTS)
-                                         or owner.type in WEAK_REFERENCE_TYPES
-                                         or owner.suspect is None):
+                                         or owner.type in WEAK_REFERENCE_TYPES):
             owner = Owner(owner.type, owner.root, owner.path, owner.suspect, where,
                           owner.sampled, owner.of, owner.site, key, owner.why)
         folded.append(owner)
