@@ -198,54 +198,10 @@ def _flush_standard_streams() -> None:
             flush()
 
 
-class SpanRegexCache:
-    """``re``'s compiled patterns, emptied of what was compiled since a span opened.
-
-    Purged at both ends of every span and after every repetition, the pattern cache
-    would lose what the test runner compiles between them: pytest's junit XML writer
-    escapes every report with a pattern of unicode ranges that takes ~1.7 ms to compile,
-    which made every test 5 ms slower with ``--junitxml``. So the keys present when the
-    test's span opens are noted, and only the others are dropped, at the span's end and
-    after each repetition: the test's own patterns go, the runner's stay. The note is made
-    before the span's first read and kept until the next span opens, so it never counts
-    as the test's memory. Before any span, or if ``re`` changed shape, it purges.
-    (Templates of ``re.sub``, 3.12+, are always emptied: the runner makes none.)
-    """
-
-    def __init__(self) -> None:
-        self._noted: tuple[frozenset[object], ...] | None = None
-
-    @staticmethod
-    def _caches() -> list[dict[object, object]]:
-        re = _mod("re")
-        return [cache for cache in (getattr(re, "_cache", None), getattr(re, "_cache2", None))
-                if isinstance(cache, dict)]
-
-    def note(self) -> None:
-        self._noted = tuple(frozenset(cache) for cache in self._caches())
-        _call("re", "_compile_template", "cache_clear")
-
-    def forget_since_noted(self) -> None:
-        caches, noted = self._caches(), self._noted
-        if noted is None or len(noted) != len(caches):
-            _call("re", "purge")
-            return
-        for cache, kept in zip(caches, noted, strict=True):
-            if not kept.issuperset(cache):
-                # Emptied and refilled rather than deleted from: a dict keeps its grown
-                # table after deletions and resizes it at some later insertion, a few
-                # KiB of C memory that would move in whichever test inserts then.
-                survivors = [(key, value) for key, value in cache.items() if key in kept]
-                cache.clear()
-                cache.update(survivors)
-        _call("re", "_compile_template", "cache_clear")
-
-
-REGEX = SpanRegexCache()
 
 SAFE: dict[str, Callable[[], None]] = {
     "__warningregistry__": _clear_warning_registries,
-    "re": REGEX.forget_since_noted,
+    "re.purge": lambda: _call("re", "purge"),
     "typing": _clear_typing,
     "collections.abc": _AbcCaches("collections.abc"),
     "_strptime": _clear_strptime,
@@ -268,10 +224,6 @@ SAFE: dict[str, Callable[[], None]] = {
 
 #: Steps that every read of the counters does itself (``measure.meter``).
 EMPTIED_BY_READS = frozenset({"type cache"})
-#: Steps left out when a span opens: the pattern cache is noted instead
-#: (``SpanRegexCache``).
-ONLY_AT_SPAN_END = frozenset({"re"})
-
 UNSAFE: dict[str, Callable[[], None]] = {
     "ctypes": lambda: _call("ctypes", "_reset_cache"),
     "mimetypes": lambda: _call("mimetypes", "_default_mime_types"),

@@ -119,10 +119,7 @@ class CleanupPass:
         if USER not in self.skip:
             self._user_hooks()
         # The type cache is left to the counter's read, which empties it anyway.
-        skip = stdlib_caches.EMPTIED_BY_READS
-        self._caches(skip_steps=skip | stdlib_caches.ONLY_AT_SPAN_END if opening else skip)
-        if opening and STDLIB not in self.skip:
-            self._guard("stdlib cache", stdlib_caches.REGEX.note, "re")
+        self._caches(skip_steps=stdlib_caches.EMPTIED_BY_READS)
 
     def _user_hooks(self) -> None:
         for func in list(_registered):
