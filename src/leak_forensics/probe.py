@@ -115,14 +115,14 @@ class Probe:
     def open_span(self, settle: bool = True) -> None:
         self._span_open = True
         if settle:
-            self.cleanup.forget_caches(opening=True)
+            self.cleanup.forget_caches()
         self._mark()
 
     def close_span(self, counted: bool = True, settle: bool = True) -> None:
         if not self._span_open:
             return
         if settle:
-            self.cleanup.forget_caches(opening=False)
+            self.cleanup.forget_caches()
         delta = self._since_mark()
         self._span_open = False
         if counted:

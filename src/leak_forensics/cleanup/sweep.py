@@ -106,7 +106,7 @@ class CleanupPass:
         self._collect()
         return alive
 
-    def forget_caches(self, opening: bool) -> None:
+    def forget_caches(self) -> None:
         """Empty the caches a repetition's cleanup empties, and nothing else.
 
         Done at both ends of every measured span of a test's own run, so that it starts
@@ -114,7 +114,7 @@ class CleanupPass:
         would leave these caches empty and the next tests would refill them, each
         becoming a suspect in turn: on a unittest suite with subtests, one test in six.
         Emptied only where they were empty at the span's start, they free only what the
-        span itself cached. ``opening``: at a span's start (else its end).
+        span itself cached.
         """
         if USER not in self.skip:
             self._user_hooks()
