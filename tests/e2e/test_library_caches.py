@@ -29,16 +29,9 @@ WHY = "a cache keyed by objects each run creates"
 
 
 @pytest.fixture
-def installed(pytester, tmp_path_factory, monkeypatch):
-    """``sizer`` 0.3.0, installed outside the rootdir (its own dist-info)."""
-    site = tmp_path_factory.mktemp("site")
-    (site / "sizer").mkdir()
-    (site / "sizer" / "__init__.py").write_text(SIZER)
-    info = site / "sizer-0.3.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sizer\nVersion: 0.3.0\n")
-    (info / "top_level.txt").write_text("sizer\n")
-    monkeypatch.setenv("PYTHONPATH", str(site))
+def installed(pytester, install_library):
+    """``sizer`` 0.3.0, installed outside the rootdir."""
+    install_library("sizer", "0.3.0", SIZER)
     return pytester
 
 

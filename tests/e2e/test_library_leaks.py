@@ -28,16 +28,9 @@ def test_own_leak():
 
 
 @pytest.fixture
-def installed(pytester, tmp_path_factory, monkeypatch):
-    """``leakylib`` 1.2.0, installed outside the rootdir (its own dist-info)."""
-    site = tmp_path_factory.mktemp("site")
-    (site / "leakylib").mkdir()
-    (site / "leakylib" / "__init__.py").write_text(LIBRARY)
-    info = site / "leakylib-1.2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: leakylib\nVersion: 1.2.0\n")
-    (info / "top_level.txt").write_text("leakylib\n")
-    monkeypatch.setenv("PYTHONPATH", str(site))
+def installed(pytester, install_library):
+    """``leakylib`` 1.2.0, installed outside the rootdir."""
+    install_library("leakylib", "1.2.0", LIBRARY)
     pytester.makepyfile(test_app=TESTS)
     return pytester
 
