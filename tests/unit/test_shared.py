@@ -35,6 +35,7 @@ def runs(types: dict[str, int], grew: int = 1, count: int = 3) -> list[shared.Ob
     ([12, 12, 12], [0, 4096, 0], TYPES, 1, 1),                   # an arena once: noise
     ([13, 13, 13], [0, 0, 0], TYPES, 1, None),                   # and a string each run
     ([12, 12, 12], [600, 600, 600], TYPES, 1, None),             # and a buffer each run
+    ([12, 12, 12], [64, 64, 32], TYPES, 1, 1),                   # glibc's caches: noise
     ([13, 12, 13], [0, 0, 0], TYPES, 1, 1),                      # not every run: no leak
     ([14, 14, 14], [0, 0, 0], {**TYPES, "dict": 1}, 1, None),    # and a dict elsewhere
     ([6, 6, 6], [0, 0, 0], {"_io.BytesIO": 1}, 1, None),         # part of it: not it
