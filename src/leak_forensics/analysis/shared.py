@@ -133,8 +133,9 @@ def same_leak(known: Sequence[KnownLeak], deltas: Sequence[Reading],
         times = multiple(types, leak.types) if grew else None
         if times is None:
             continue
-        if (_nothing_else([d.blocks - times * leak.blocks for d in deltas])
-                and _nothing_else([d.malloc - times * leak.malloc for d in deltas], PYMALLOC_LIMIT)):
+        blocks = [d.blocks - times * leak.blocks for d in deltas]
+        malloc = [d.malloc - times * leak.malloc for d in deltas]
+        if _nothing_else(blocks) and _nothing_else(malloc, PYMALLOC_LIMIT):
             return Match(leak, times)
     return None
 
