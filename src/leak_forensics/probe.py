@@ -96,6 +96,7 @@ class Probe:
     # one. So every read comes right after a collection, with nothing run in between.
 
     def _mark(self) -> None:
+        self.cleanup.note_window()
         self._traffic.mark()
         self.heap.collect()
         self._gauge.mark()
@@ -333,6 +334,7 @@ class Probe:
             for index in range(settings.repeat.measured + 1):
                 if snapshots:
                     run()
+                self.cleanup.note_window()  # the next run's window opens here
                 censuses.append(None if self.heap.thawed
                                 else census.census(self.heap.visible_objects()))
                 traced = tracemalloc.take_snapshot()

@@ -39,6 +39,22 @@ def test_it():
     re.compile(f"pattern{n}")
     typing.List[int]
 """,
+    "module_named_per_run": """
+import importlib, itertools, sys, tempfile
+_where = tempfile.mkdtemp()
+_n = itertools.count()
+def test_it():
+    # As jinja2's ModuleLoader: a module under a new name each run, dropped after use.
+    name = f"generated_{next(_n)}"
+    with open(f"{_where}/{name}.py", "w") as handle:
+        handle.write("VALUE = 1")
+    sys.path.insert(0, _where)
+    try:
+        assert importlib.import_module(name).VALUE == 1
+    finally:
+        sys.path.remove(_where)
+        sys.modules.pop(name)
+""",
     "reference_cycles": """
 def test_it():
     a = {}

@@ -2,6 +2,8 @@
 or registry it touches, a test that leaks into it is still a leak, with its site and
 owner, while the harness's own use of it stays clean."""
 
+import sys
+
 import pytest
 
 LINECACHE_LEAK = """
@@ -120,6 +122,11 @@ def test_a_leak_into_the_encodings_cache_is_found(run_forensics, pytester):
     pytester.makepyfile(test_mod=UNKNOWN_CHARSETS)
     _, _, verdicts = run_forensics()
     entry = verdicts["test_decodes_a_response_with_its_own_charset"]
+    if sys.version_info[:2] == (3, 12):
+        # codecs.lookup interns the name it is asked for, and on 3.12 an interned string
+        # is immortal and not counted (README, Known limits): the entry is all there is.
+        assert entry["verdict"] == "clean", entry
+        return
     assert entry["verdict"] == "leak", entry
     # The leaked names are strings, which the garbage collector does not track, so there
     # is no owner to search; the site is the user's line that looks them up.

@@ -20,6 +20,7 @@ from ..integrations import sqlalchemy
 from ..measure import threads as thread_tools
 from ..measure.heap import HeapWindow
 from . import stdlib_caches
+from .runner_caches import RewriterNames
 from .steps import BOUNDED_CACHES, GC, SQLALCHEMY, STDLIB, STDLIB_UNSAFE, THREADS, USER
 
 _registered: list[Callable[[], object]] = []
@@ -87,6 +88,7 @@ class CleanupPass:
         self.hooks = hooks
         self.is_user_file = is_user_file
         self._bounded = BoundedLruCaches(is_user_file)
+        self._rewriter_names = RewriterNames()
         self.errors: list[str] = []
         self._seen_errors: set[str] = set()
 
@@ -121,6 +123,11 @@ class CleanupPass:
         # The type cache is left to the counter's read, which empties it anyway.
         self._caches(skip_steps=stdlib_caches.EMPTIED_BY_READS)
 
+    def note_window(self) -> None:
+        """A measured window opens: what the test runner memoises from now on is the
+        window's to forget (``runner_caches``)."""
+        self._guard("test runner cache", self._rewriter_names.note)
+
     def _user_hooks(self) -> None:
         for func in list(_registered):
             self._guard("cleanup", func, repr(getattr(func, "__qualname__", func)))
@@ -128,6 +135,7 @@ class CleanupPass:
             self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
 
     def _caches(self, skip_steps: frozenset[str] = frozenset()) -> None:
+        self._guard("test runner cache", self._rewriter_names.forget_new)
         if BOUNDED_CACHES not in self.skip:
             self._guard("bounded lru caches", self._bounded.clear)
         if STDLIB not in self.skip:
