@@ -37,6 +37,7 @@ from .measure.traffic import Traffic
 from .results import CollectedGarbage, Resource, TestResult, TypeGrowth, Verdict
 from .settings import Settings
 from .types import Frames
+from .units import size_text
 
 RunOnce = Callable[[], str]
 #: What a repetition left running: threads, and other resources.
@@ -227,12 +228,21 @@ class Probe:
         elif memory:
             result.notes.append("allocation sites not traced for this test")
         result.verdict = verdict.explained(
-            traced=traced, memory=memory,
-            found=bool(result.sites or result.types or result.resources))
+            traced=traced, memory=memory, found=bool(result.sites or result.types),
+            resources=bool(result.resources), size=result.size_per_run,
+            threshold=settings.threshold)
+        if traced and memory and result.size_per_run > 0 and not verdict.over_threshold(
+                result.size_per_run, settings.threshold):
+            self._under_threshold(result, settings.threshold)
+            if result.verdict == Verdict.CLEAN:
+                return result
         if result.verdict == Verdict.INCONCLUSIVE:
             result.notes.append(
                 "memory grew on every untraced repetition but no allocation site or "
-                "type grew on every traced one (allocations outside Python's allocator?)")
+                "type grew on every traced one (allocations outside Python's allocator?)"
+                if not (result.sites or result.types) else
+                "objects piled up on every traced repetition, but the traced memory did "
+                "not grow on every one: something else shrank as they grew")
             return result
         result.fail = settings.fail
         rule = known_leaks.match(result, (*settings.allow, *known_leaks.BUILT_IN))
@@ -244,6 +254,18 @@ class Probe:
         if known is not None:
             result.fail, result.known = False, known
         return result
+
+    @staticmethod
+    def _under_threshold(result: TestResult, threshold: int) -> None:
+        """Memory kept under the threshold is not a leak: said, and the figures dropped."""
+        where = (f" at {result.sites[0].filename}:{result.sites[0].lineno}"
+                 if result.sites else "")
+        result.notes.append(
+            f"kept {size_text(result.size_per_run)} per run (traced{where}), under the "
+            f"threshold of {size_text(threshold)}: not counted as a leak of memory")
+        result.sites, result.types, result.owners = [], [], []
+        result.size_per_run = result.count_per_run = 0
+        result.same_leak_as = None
 
     def _unconfirmed(self, result: TestResult) -> TestResult:
         screen = self.screened()
@@ -371,12 +393,12 @@ class Probe:
         snapshots, censuses, result.rss_per_run = self._traced_runs(
             run, settings, result.nodeid, sample=settings.owners)
         sites, size, count = growth.recurring_sites(snapshots, self.classifier)
-        if not verdict.over_threshold(size, settings.threshold):
-            sites, size, count = [], 0, 0
         result.sites = sites[: settings.top]
         result.size_per_run, result.count_per_run = size, count
         result.types = growth.recurring_types(censuses)[: settings.top]
         sample, self.sample = self.sample, None
+        if not verdict.over_threshold(size, settings.threshold):
+            return  # not a leak of memory (verdict.explained): nobody to look for
         whole = [c for c in censuses if c is not None]
         least = shared.recurring_counts(whole) if len(whole) == len(censuses) else {}
         match = shared.same_sites(self.known, sites, least)

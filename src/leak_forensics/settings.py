@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .cleanup.steps import OPT_IN, STEPS
-from .errors import ConfigError
+from .errors import BadInput, ConfigError
+from .units import parse_size
 
 if TYPE_CHECKING:
     from .analysis.known_leaks import Rule
@@ -104,6 +105,20 @@ def parse_float(name: str, text: object, minimum: float = 0.0) -> float:
     return value
 
 
+def parse_size_setting(name: str, value: object, minimum: int = 1) -> int:
+    """A size as people write it (``units.parse_size``: ``4096``, ``10K``, ``10 MB``)."""
+    try:
+        size = value if isinstance(value, int) and not isinstance(value, bool) \
+            else parse_size(str(value))
+    except BadInput:
+        raise ConfigError(f"{name} must be a size such as 512, 10K or 10 MB, got "
+                          f"{value!r}") from None
+    if size < minimum:
+        raise ConfigError(f"{name} must be at least {minimum} byte{'s' * (minimum != 1)}, "
+                          f"got {value!r}")
+    return size
+
+
 def parse_budget(name: str, text: object) -> float | None:
     if str(text).strip().lower() in ("none", "off", "unlimited"):
         return None
@@ -162,7 +177,8 @@ class MarkerOverrides:
         if "repeat" in kwargs:
             values["repeat"] = parse_repeat(str(kwargs["repeat"]))
         if "threshold" in kwargs:
-            values["threshold"] = parse_int("leak_forensics(threshold=)", kwargs["threshold"])
+            values["threshold"] = parse_size_setting("leak_forensics(threshold=)",
+                                                     kwargs["threshold"])
         if "fail" in kwargs:
             values["fail"] = parse_bool("leak_forensics(fail=)", kwargs["fail"])
         return cls(values)

@@ -7,19 +7,22 @@ import re
 
 from .errors import BadInput
 
-_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MIB": 1 << 20,
-          "G": 1 << 30, "GIB": 1 << 30}
+_UNITS = {"": 1, "B": 1,
+          **{unit: 1 << 10 for unit in ("K", "KB", "KIB")},
+          **{unit: 1 << 20 for unit in ("M", "MB", "MIB")},
+          **{unit: 1 << 30 for unit in ("G", "GB", "GIB")}}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*")
 
 
 def parse_size(text: str) -> int:
-    """``4096``, ``512K``/``512KiB``, ``10M``/``10MiB``, ``1.5G``: binary units only, so
-    "KB" (1000 or 1024?) is refused rather than guessed."""
+    """``4096``, ``512K``, ``512 KiB``, ``10MB``, ``1.5G``, any case. Every unit is
+    binary: ``MB`` is read as MiB, as pytest-memray and most memory tools read it, since
+    a size limit written "10 MB" is meant as the reports print it (``10.0 MiB``)."""
     found = _SIZE.fullmatch(text)
     unit = _UNITS.get(found.group(2).upper()) if found else None
     if found is None or unit is None:
-        raise BadInput(f"{text!r} is not a size (bytes, or a number with K, M, G / KiB, MiB, "
-                       "GiB)")
+        raise BadInput(f"{text!r} is not a size (bytes, or a number with K, M or G, e.g. "
+                       "512K, 10 MB, 1.5GiB)")
     return int(float(found.group(1)) * unit)
 
 

@@ -16,9 +16,13 @@
    never clean; without one (the default) every suspect is confirmed, so no verdict
    depends on timing.
 3. **Explain.** A confirmed leak of memory is traced: if no allocation site and no type
-   grew on every traced run either, the growth is ``inconclusive``; otherwise it is a
-   ``leak``. Growth of resources needs no tracing to be a leak. Traced sites count only
-   if together they keep at least ``threshold`` bytes per run.
+   grew on every traced run either, or the traced memory did not grow on every one, the
+   growth is ``inconclusive``. Otherwise it keeps a size per run (the bytes of the
+   allocation sites that grew on every traced run; without such a site, the least total
+   growth of a traced run), and **the threshold applies to that size, once, here**: at
+   or over it (default 1 byte) the test is a ``leak``; under it, ``clean``, with a note
+   saying what it kept. Growth of resources (threads, files, tasks, connections) needs
+   no tracing and no size to be a leak.
 4. **Known.** A leak that the project's allowlist or a built-in rule covers whole is a
    ``known-leak``: reported apart, never failing a test.
 """
@@ -79,17 +83,21 @@ def memory_grew(deltas: Sequence[Reading]) -> bool:
     return bool(growing(deltas) - RESOURCE_METRICS)
 
 
-def explained(*, traced: bool, memory: bool, found: bool) -> Verdict:
+def explained(*, traced: bool, memory: bool, found: bool, resources: bool = False,
+              size: int = 0, threshold: int = 1) -> Verdict:
     """A confirmed test's verdict after tracing (stage 3). ``traced``: its repetitions
-    were traced; ``memory``: memory grew on every untraced run; ``found``: a site, a type
-    or a resource grew on every traced run."""
-    if traced and memory and not found:
+    were traced; ``memory``: memory grew on every untraced run; ``found``: a site or a
+    type grew on every traced run; ``resources``: a resource grew on every run;
+    ``size``: the traced bytes kept per run."""
+    if resources or not (traced and memory):
+        return Verdict.LEAK
+    if not found or size <= 0:
         return Verdict.INCONCLUSIVE
-    return Verdict.LEAK
+    return Verdict.LEAK if over_threshold(size, threshold) else Verdict.CLEAN
 
 
 def over_threshold(size_per_run: int, threshold: int) -> bool:
-    """Do the recurring sites keep enough traced bytes per run to count?"""
+    """Does a leak keep enough traced bytes per run to count?"""
     return size_per_run >= threshold
 
 

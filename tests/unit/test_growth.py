@@ -33,6 +33,19 @@ def test_only_sites_that_grow_every_interval_count(tmp_path):
     assert sites[0].traceback == (("app.py", 7),) and sites[0].in_user_code
 
 
+def test_without_a_recurring_site_the_size_is_the_least_total_growth(tmp_path):
+    # Objects made on alternating lines: no line grows every run, the memory does.
+    classifier = FrameClassifier(str(tmp_path))
+    a, b = ((str(tmp_path / "app.py"), 3),), ((str(tmp_path / "app.py"), 4),)
+    snapshots = [totals({a: (0, 0), b: (0, 0)}),
+                 totals({a: (100, 1), b: (0, 0)}),
+                 totals({a: (100, 1), b: (120, 1)}),
+                 totals({a: (200, 2), b: (120, 1)})]
+    assert recurring_sites(snapshots, classifier) == ([], 100, 1)
+    shrinking = [totals({a: (0, 0)}), totals({a: (100, 1)}), totals({a: (40, 0)})]
+    assert recurring_sites(shrinking, classifier) == ([], 0, 0)
+
+
 def test_group_traces_leaves_out_our_own_blocks(tmp_path):
     import leak_forensics.probe as ours
     classifier = FrameClassifier(str(tmp_path))

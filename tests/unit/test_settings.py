@@ -53,6 +53,10 @@ def test_marker_overrides():
 def test_sizes_parse_and_print_alike():
     assert parse_size("4096") == 4096 and parse_size("512K") == 512 << 10
     assert parse_size("1.5 MiB") == 3 << 19
-    with pytest.raises(ValueError, match="not a size"):
-        parse_size("10 KB")  # 1000 or 1024? refused, not guessed
+    # As users write them (pytest-memray's "24 MB"): every unit binary, any case.
+    assert parse_size("10MB") == parse_size("10 mb") == parse_size("10M") == 10 << 20
+    assert parse_size("512 KiB") == parse_size("512kb") == 512 << 10
+    for bad in ("10 TB", "ten", "-5", "5 MBs", ""):
+        with pytest.raises(ValueError, match="not a size"):
+            parse_size(bad)
     assert size_text(1536) == "1.5 KiB" and size_text(-512, signed=True) == "-512 B"

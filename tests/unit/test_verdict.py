@@ -48,27 +48,35 @@ def test_screen(screen, first, confirm_all, inexact, expected):
                                       inexact=inexact) is expected
 
 
-@pytest.mark.parametrize(("traced", "memory", "found", "expected"), [
-    (True, True, True, Verdict.LEAK),
-    (True, True, False, Verdict.INCONCLUSIVE),  # grew untraced, nothing recurs traced
-    (False, True, False, Verdict.LEAK),         # memory_intensive: not traced
-    (False, False, True, Verdict.LEAK),         # resources only: nothing to trace
-    (True, False, False, Verdict.LEAK),
+@pytest.mark.parametrize(("traced", "memory", "found", "resources", "size", "expected"), [
+    (True, True, True, False, 300, Verdict.LEAK),
+    (True, True, False, False, 0, Verdict.INCONCLUSIVE),  # grew untraced, nothing recurs
+    (True, True, True, False, 0, Verdict.INCONCLUSIVE),   # types piled up, bytes did not
+    (False, True, False, False, 0, Verdict.LEAK),         # memory_intensive: not traced
+    (False, False, False, True, 0, Verdict.LEAK),         # resources only: nothing to trace
+    (True, True, False, True, 0, Verdict.LEAK),           # a thread, memory unexplained
 ])
-def test_explained(traced, memory, found, expected):
-    assert verdict.explained(traced=traced, memory=memory, found=found) == expected
+def test_explained(traced, memory, found, resources, size, expected):
+    assert verdict.explained(traced=traced, memory=memory, found=found, resources=resources,
+                             size=size) == expected
+
+
+@pytest.mark.parametrize(("size", "threshold", "resources", "expected"), [
+    (300, 1, False, Verdict.LEAK),
+    (300, 300, False, Verdict.LEAK),          # at the threshold counts
+    (300, 10_000, False, Verdict.CLEAN),      # under it: not a leak, types or not
+    (300, 10_000, True, Verdict.LEAK),        # a leaked thread counts whatever its size
+])
+def test_the_threshold_applies_once_to_the_traced_bytes_per_run(size, threshold, resources,
+                                                                 expected):
+    assert verdict.explained(traced=True, memory=True, found=True, resources=resources,
+                             size=size, threshold=threshold) == expected
 
 
 def test_memory_grew_tells_memory_from_resources():
     assert verdict.memory_grew(blocks(2, 2, 2))
     assert not verdict.memory_grew([Reading(0, 0, threads=1)] * 3)
     assert verdict.memory_grew([Reading(0, MALLOC_NOISE + 1, threads=1)] * 3)
-
-
-def test_threshold_is_bytes_per_run_of_the_recurring_sites():
-    assert verdict.over_threshold(300, 1)
-    assert verdict.over_threshold(300, 300)
-    assert not verdict.over_threshold(300, 10_000)
 
 
 @pytest.mark.parametrize(("before", "covered", "expected"), [

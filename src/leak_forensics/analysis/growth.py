@@ -93,7 +93,9 @@ def recurring_sites(snapshots: Sequence[TraceTotals], classifier: FrameClassifie
     """Sites that grew in every interval between consecutive snapshots.
 
     Returns the sites (largest first), and the traced bytes and blocks retained per
-    repetition over all recurring sites.
+    repetition: over all recurring sites, or, when no site recurs (the objects are made
+    on different lines from run to run), the least total growth of any interval, so a
+    leak always has a size to hold against the threshold.
     """
     pairs = zip(snapshots, snapshots[1:], strict=False)
     intervals = [_site_deltas(a, b, classifier) for a, b in pairs]
@@ -120,9 +122,11 @@ def recurring_sites(snapshots: Sequence[TraceTotals], classifier: FrameClassifie
             in_user_code=kind is Kind.USER,
         ))
     found.sort(key=lambda s: (-s.size_diff, -s.count_diff, s.filename, s.lineno))
-    size = sum(s.size_diff for s in found)
-    count = sum(s.count_diff for s in found)
-    return found, size, count
+    if found:
+        return found, sum(s.size_diff for s in found), sum(s.count_diff for s in found)
+    least_size = min(sum(v[0] for v in deltas.values()) for deltas, _ in intervals)
+    least_count = min(sum(v[1] for v in deltas.values()) for deltas, _ in intervals)
+    return [], max(least_size, 0), max(least_count, 0)
 
 
 def recurring_types(censuses: Sequence[dict[str, int] | None]) -> list[TypeGrowth]:
