@@ -1,4 +1,4 @@
-"""The pytest front (entry point ``leak_forensics.plugin``): options, markers, and the
+"""The pytest front (entry point ``leak_forensics.plugin``): options, and the
 choice, once at configure time, of who does the work — ``session.LeakForensics`` in a
 serial run or an xdist worker, ``xdist.Controller`` in xdist's controller."""
 
@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ..errors import ConfigError
+from ..errors import BadInput
+from ..files import check_writable
 from . import options
-
-MARKERS = (
-    "leak_forensics(repeat='W:N', threshold=BYTES, fail=BOOL): per-test leak-check settings",
-    "no_leak_check(reason=...): do not check this test for leaks; the reason is reported",
-    "memory_intensive: a test that allocates heavily by design; leak-forensics checks it "
-    "with the cheap counters only and does not trace its allocations",
-)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -28,13 +22,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    for marker in MARKERS:
-        config.addinivalue_line("markers", marker)
     try:
         if not options.enabled(config):
             return
         settings = options.resolve(config)
-    except ConfigError as exc:
+        if settings.json_path is not None and not hasattr(config, "workerinput"):
+            check_writable(settings.json_path, "--leak-forensics-json")
+    except BadInput as exc:
         raise pytest.UsageError(f"leak-forensics: {exc}") from None
     # The engine is imported only when the checks are on: a run without them pays nothing.
     from .xdist import Controller, is_controller

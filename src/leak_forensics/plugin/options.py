@@ -19,6 +19,7 @@ from ..settings import (
     parse_float,
     parse_int,
     parse_repeat,
+    parse_size_setting,
     parse_steps,
 )
 
@@ -39,7 +40,9 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
      "count leaks that lie wholly inside an installed library as leaks (default: listed "
      "apart as library leaks, with the package and version, never failing)"),
     ("-threshold", "leak_forensics_threshold", "value", str(_DEFAULTS.threshold),
-     "minimum traced bytes retained per run for a leak verdict"),
+     "least memory a test must keep per run to be a leak: traced bytes at the sites that "
+     "grew on every run (a size: 512, 10K, 1 MB; default 1). Below it the test is clean, "
+     "with a note; leaked threads, files and other resources count whatever their size"),
     ("-frames", "leak_forensics_frames", "value", str(_DEFAULTS.frames),
      "tracemalloc frames kept per allocation when pinpointing"),
     ("-top", "leak_forensics_top", "value", str(_DEFAULTS.top),
@@ -80,20 +83,30 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
 
 
 _METAVARS = {"leak_forensics_include": "GLOB", "leak_forensics_exclude": "GLOB",
-             "leak_forensics_allow": "KIND:GLOB"}
+             "leak_forensics_allow": "KIND:GLOB", "leak_forensics_cleanup_skip": "STEP",
+             "leak_forensics_json": "PATH", "leak_forensics_repeat": "W:N",
+             "leak_forensics_threshold": "SIZE", "leak_forensics_frames": "N",
+             "leak_forensics_top": "N", "leak_forensics_budget": "SHARE",
+             "leak_forensics_save": "DIR", "leak_forensics_owners": "BOOL",
+             "leak_forensics_thread_timeout": "SECONDS"}
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("leak-forensics", "memory leak forensics")
+    group.addoption("--no-leak-forensics", action="store_true", default=False,
+                    dest="no_leak_forensics",
+                    help="switch the checks off, over the ini setting and any other "
+                         "--leak-forensics-* option")
     for suffix, ini, kind, default, help_text in _OPTIONS:
         flag = f"--leak-forensics{suffix}"
         if kind == "flag":
             group.addoption(flag, action="store_true", default=None, dest=ini, help=help_text)
         elif kind == "list":
             group.addoption(flag, action="append", default=None, dest=ini,
-                            metavar=_METAVARS.get(ini, "STEP"), help=help_text)
+                            metavar=_METAVARS[ini], help=help_text)
         else:
-            group.addoption(flag, action="store", default=None, dest=ini, help=help_text)
+            group.addoption(flag, action="store", default=None, dest=ini,
+                            metavar=_METAVARS[ini], help=help_text)
         if kind == "list":
             parser.addini(ini, help=help_text, type="linelist", default=default)
         else:
@@ -112,42 +125,67 @@ def _strings(config: pytest.Config, name: str) -> list[str]:
 
 
 def enabled(config: pytest.Config) -> bool:
-    return parse_bool("leak_forensics", _value(config, "leak_forensics"))
+    """On with ``--leak-forensics``, with any other ``--leak-forensics-*`` option given on
+    the command line (asking for a JSON report or for leaks to fail is asking for the
+    checks: ignoring it silently would leave CI without the file it relies on), or with
+    the ini's ``leak_forensics = true``; off with ``--no-leak-forensics`` whatever else
+    says. Other ini settings alone do not switch it on: they configure it for the runs
+    that ask."""
+    if config.getoption("no_leak_forensics"):
+        return False
+    if any(config.getoption(ini) is not None for _, ini, *_ in _OPTIONS):
+        return True
+    return parse_bool(_label(config, "leak_forensics"), config.getini("leak_forensics"))
+
+
+def _label(config: pytest.Config, ini: str) -> str:
+    """Where a value came from, as the user wrote it: the flag, or the ini key and file."""
+    if config.getoption(ini) is not None:
+        return "--" + ini.replace("_", "-")
+    where = config.inipath.name if config.inipath is not None else "the ini file"
+    return f"{ini} in {where}"
 
 
 def resolve(config: pytest.Config) -> Settings:
-    """Settings from the command line and ini; raises ``ConfigError`` on a bad value."""
+    """Settings from the command line and ini; raises ``ConfigError`` on a bad value,
+    naming the flag or the ini key it came from."""
+
+    def read(ini: str) -> tuple[str, object]:
+        return _label(config, ini), _value(config, ini)
+
+    def flag(ini: str) -> bool:
+        return parse_bool(*read(ini))
+
     skip, opt_in = parse_steps(_strings(config, "leak_forensics_cleanup_skip"))
     json_path = str(_value(config, "leak_forensics_json") or "").strip() or None
     save_dir = str(_value(config, "leak_forensics_save") or "").strip() or None
-    save_all = parse_bool("--leak-forensics-save-all", _value(config, "leak_forensics_save_all"))
+    save_all = flag("leak_forensics_save_all")
     if save_all and save_dir is None:
         raise ConfigError("--leak-forensics-save-all needs --leak-forensics-save=DIR")
+    repeat_label, repeat = read("leak_forensics_repeat")
+    try:
+        parsed_repeat = parse_repeat(str(repeat))
+    except ConfigError as exc:
+        raise ConfigError(f"{repeat_label}: {exc}") from None
     return Settings(
-        repeat=parse_repeat(str(_value(config, "leak_forensics_repeat"))),
-        threshold=parse_int("--leak-forensics-threshold",
-                            _value(config, "leak_forensics_threshold"), minimum=1),
-        fail=parse_bool("--leak-forensics-fail", _value(config, "leak_forensics_fail")),
-        fail_library=parse_bool("--leak-forensics-fail-library",
-                                _value(config, "leak_forensics_fail_library")),
-        frames=parse_int("--leak-forensics-frames",
-                         _value(config, "leak_forensics_frames"), minimum=1),
-        top=parse_int("--leak-forensics-top", _value(config, "leak_forensics_top"), minimum=1),
+        repeat=parsed_repeat,
+        threshold=parse_size_setting(*read("leak_forensics_threshold")),
+        fail=flag("leak_forensics_fail"),
+        fail_library=flag("leak_forensics_fail_library"),
+        frames=parse_int(*read("leak_forensics_frames"), minimum=1),
+        top=parse_int(*read("leak_forensics_top"), minimum=1),
         include=tuple(_strings(config, "leak_forensics_include")),
         exclude=tuple(_strings(config, "leak_forensics_exclude")),
         skip_steps=skip,
         opt_in_steps=opt_in,
-        thread_timeout=parse_float("--leak-forensics-thread-timeout",
-                                   _value(config, "leak_forensics_thread_timeout")),
+        thread_timeout=parse_float(*read("leak_forensics_thread_timeout")),
         json_path=json_path,
-        screen_all=save_all or parse_bool("--leak-forensics-all",
-                                          _value(config, "leak_forensics_all")),
-        budget=parse_budget("--leak-forensics-budget", _value(config, "leak_forensics_budget")),
+        screen_all=save_all or flag("leak_forensics_all"),
+        budget=parse_budget(*read("leak_forensics_budget")),
         save_dir=save_dir,
         save_all=save_all,
-        owners=parse_bool("--leak-forensics-owners", _value(config, "leak_forensics_owners")),
-        gc_debug=parse_bool("--leak-forensics-gc-debug",
-                            _value(config, "leak_forensics_gc_debug")),
+        owners=flag("leak_forensics_owners"),
+        gc_debug=flag("leak_forensics_gc_debug"),
         allow=tuple(known_leaks.parse_rule(text)
                     for text in _strings(config, "leak_forensics_allow") if text.strip()),
     )
