@@ -24,7 +24,7 @@ from .show import ShowCommand
 TYPE_CHECKING = False  # typing is not imported at run time: every call of the command pays it
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Protocol
+    from typing import NoReturn, Protocol
 
     class Command(Protocol):
         """A subcommand; its class docstring is its description in ``--help``."""
@@ -41,8 +41,16 @@ COMMANDS: tuple[Command, ...] = (ReportCommand(), DiffCommand(), ShowCommand(),
                                  ConvertCommand())
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, as every other error here; the usage is in --help."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} "
+                                  "--help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="leak-forensics",
         description="Read what pytest --leak-forensics found. Exit status: 0 success, "
                     "1 a --fail-* condition held, 2 usage error or bad input.")
@@ -68,3 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # e.g. piped into head
         return EXIT_OK
+    except OSError as exc:  # a file that cannot be read or written: the user's to fix
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"leak-forensics: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

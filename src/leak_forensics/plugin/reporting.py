@@ -4,7 +4,12 @@ letter of a leaking test, and the summary and JSON report at the end."""
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import sys
+import threading
 import warnings
+from types import FrameType
 
 import pytest
 
@@ -26,6 +31,10 @@ class Reporting:
         self.results: list[TestResult] = []
         self.notes: list[str] = []
         self.suspects = 0
+        #: Bad markers, one line each: the run is a usage error, with no report.
+        self.usage_errors: list[str] = []
+        self._previous_sigterm: object = None
+        self._catch_sigterm()
 
     def extra_notes(self) -> list[str]:
         return []
@@ -42,19 +51,62 @@ class Reporting:
         return None
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if self.usage_errors:
+            return
         terminal.write_summary(terminalreporter, self.results, self.notes, self.suspects,
                                self.extra_notes())
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if not self._write_report() and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def _write_report(self) -> bool:
+        """The JSON report, if one was asked for; False if it could not be written."""
         path = self.settings.json_path
-        if path is None or hasattr(self.config, "workerinput"):
-            return
+        if path is None or self.usage_errors or hasattr(self.config, "workerinput"):
+            return True
         run = Run(self.results, self.notes + self.extra_notes(), self.suspects, self.settings)
         try:
             render_report(JsonReporter(), run, path)
         except OSError as exc:
-            self.warn(f"could not write the JSON report to {path}: {exc.strerror or exc}")
+            # CI relies on the file: a run that cannot write it does not pass quietly.
+            print(f"ERROR: leak-forensics: could not write the JSON report to {path}: "
+                  f"{exc.strerror or exc}", file=sys.stderr)
+            return False
+        return True
+
+    # CI systems end a job that runs over its time with SIGTERM, which Python does not
+    # turn into an exception: without this, the tests that finished leave no report.
+
+    def _catch_sigterm(self) -> None:
+        if (self.settings.json_path is None or hasattr(self.config, "workerinput")
+                or threading.current_thread() is not threading.main_thread()):
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous is signal.SIG_IGN:
+            return  # the process was told to ignore it; so do we
+        self._previous_sigterm = previous
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        self.notes.append(f"the run was stopped by SIGTERM after {len(self.results)} "
+                          "checked tests; the report holds those")
+        self._write_report()
+        previous = self._release_sigterm()
+        if callable(previous):
+            previous(signum, frame)
+        else:  # end the process as the signal would have
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def _release_sigterm(self) -> object:
+        previous, self._previous_sigterm = self._previous_sigterm, None
+        if previous is not None and signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+            signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]  # getsignal's own result
+        return previous
+
+    def pytest_unconfigure(self) -> None:
+        self._release_sigterm()
 
     def warn(self, message: str) -> None:
         self.notes.append(message)

@@ -84,6 +84,7 @@ class LeakForensics(Reporting):
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        problems = []
         for item in items:
             marker = item.get_closest_marker("leak_forensics")
             if marker is None:
@@ -92,7 +93,15 @@ class LeakForensics(Reporting):
                 self._overrides[item.nodeid] = MarkerOverrides.parse(marker.args,
                                                                      dict(marker.kwargs))
             except ConfigError as exc:
-                raise pytest.UsageError(f"leak-forensics: {item.nodeid}: {exc}") from None
+                problems.append(f"leak-forensics: {item.nodeid}: {exc}")
+        if not problems:
+            return
+        self.usage_errors = problems
+        if not self.worker:
+            raise pytest.UsageError(*problems)
+        # A usage error raised in a worker is an INTERNALERROR in the controller: the
+        # worker runs nothing and hands the errors over (``xdist.Controller``).
+        items.clear()
 
     def _settings_for(self, item: pytest.Item) -> Settings:
         settings = self.settings
@@ -295,14 +304,16 @@ class LeakForensics(Reporting):
         return list(self.cleanup.errors)
 
     def pytest_unconfigure(self) -> None:
+        super().pytest_unconfigure()
         self.heap.release()
         thread_tools.record_starts(None)
         sqlalchemy.track_connections(None)
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if self.worker:  # read by the controller (xdist_controller) when the worker ends
             self.config.workeroutput[OUTPUT_KEY] = {  # type: ignore[attr-defined]  # xdist adds workeroutput
-                "notes": self.notes + self.extra_notes(), "suspects": self.suspects}
+                "notes": self.notes + self.extra_notes(), "suspects": self.suspects,
+                "usage_errors": self.usage_errors}
             return
-        super().pytest_sessionfinish()
+        super().pytest_sessionfinish(session)

@@ -10,6 +10,8 @@ finished, and xdist reports the test it was running: that test gets the verdict
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from ..measure.traffic import Traffic
@@ -48,6 +50,17 @@ def watch_worker_channel(config: pytest.Config, traffic: Traffic) -> bool:
 class Controller(Reporting):
     """Gathers the workers' results as their reports arrive."""
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Bad markers, found by the workers that collected them, end the run as they
+        would a serial one: one ``ERROR:`` line each, on stderr, and pytest's usage-error
+        status, with no report."""
+        for message in self.usage_errors:
+            print(f"ERROR: {message}", file=sys.stderr)
+        if self.usage_errors:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+        super().pytest_sessionfinish(session)
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, RESULT_ATTRIBUTE, None)
         if isinstance(data, dict):
@@ -67,6 +80,8 @@ class Controller(Reporting):
         if isinstance(mine, dict):
             self.notes += [str(n) for n in mine.get("notes", [])]
             self.suspects += int(mine.get("suspects", 0))
+            self.usage_errors += [str(e) for e in mine.get("usage_errors", [])
+                                  if str(e) not in self.usage_errors]
         if error:
             worker = getattr(getattr(node, "gateway", None), "id", "?")
             self.notes.append(f"worker {worker} went down ({error}); the results of the "
