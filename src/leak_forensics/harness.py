@@ -37,7 +37,7 @@ def user_namespace_values(is_user_file: Callable[[str], bool]) -> Iterator[objec
                 or not is_user_file(filename)):
             continue
         for value in list(namespace.values()):
-            if isinstance(value, type):
+            if issubclass(type(value), type):  # not isinstance: a dead proxy raises
                 yield from list(vars(value).values())
             else:
                 yield value

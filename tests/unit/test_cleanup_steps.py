@@ -60,7 +60,7 @@ def test_bounded_lru_caches_of_user_code_are_emptied_unbounded_kept(tmp_path):
     assert memo.cache_info().currsize == 1  # how memos leak: left measurable
 
 
-def test_a_failing_step_is_noted_once_and_the_pass_goes_on():
+def test_a_failing_step_is_noted_once_with_its_count_and_the_pass_goes_on():
     calls = []
 
     def broken():
@@ -71,7 +71,8 @@ def test_a_failing_step_is_noted_once_and_the_pass_goes_on():
     for _ in range(2):
         cleanup.run(frozenset())
     assert calls == [1, 1]
-    assert cleanup.errors == ["pytest_leak_forensics_cleanup hook failed: RuntimeError: boom"]
+    assert cleanup.errors == [
+        "pytest_leak_forensics_cleanup hook failed: RuntimeError: boom (2 times)"]
 
 
 def test_skipped_steps_do_not_run():

@@ -83,8 +83,9 @@ class _Heap:
         self.referrers = referrers
         del objects
         self.module_dicts = {id(m.__dict__): name for name, m in list(sys.modules.items())
-                             # sys.modules may hold anything (weak proxies, stubs)
-                             if isinstance(m, types.ModuleType)}  # type: ignore[redundant-expr]  # not every value is a module
+                             # sys.modules may hold anything (a dead weak proxy raises
+                             # on isinstance, which asks for its __class__)
+                             if issubclass(type(m), types.ModuleType)}
         # A running frame's locals belong to its thread's stack, which the collector does
         # not traverse: each other thread's frames are added as holders of their locals.
         self.thread_frames: dict[int, str] = {}

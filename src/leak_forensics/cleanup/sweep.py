@@ -59,7 +59,9 @@ class BoundedLruCaches:
 
     def _find(self) -> Iterator[Any]:
         for candidate in user_namespace_values(self._is_user_file):
-            func = getattr(candidate, "__func__", candidate)  # static/classmethod
+            # Types only: any object may sit here (a dead weak proxy raises on getattr).
+            func = (candidate.__func__ if type(candidate) in (staticmethod, classmethod)
+                    and isinstance(candidate, staticmethod | classmethod) else candidate)
             if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
                 yield func
 
@@ -89,8 +91,8 @@ class CleanupPass:
         self.is_user_file = is_user_file
         self._bounded = BoundedLruCaches(is_user_file)
         self._rewriter_names = RewriterNames()
-        self.errors: list[str] = []
-        self._seen_errors: set[str] = set()
+        #: Each distinct failure, with how many times it happened.
+        self._failures: dict[str, int] = {}
 
     def run(self, thread_baseline: frozenset[int], *, caches: bool = True
             ) -> list[threading.Thread]:
@@ -163,6 +165,10 @@ class CleanupPass:
         except Exception as exc:  # a broken cache must not break the run
             label = f"{what} {name}" if name else what
             message = f"{label} failed: {type(exc).__name__}: {exc}"
-            if message not in self._seen_errors:
-                self._seen_errors.add(message)
-                self.errors.append(message)
+            self._failures[message] = self._failures.get(message, 0) + 1
+
+    @property
+    def errors(self) -> list[str]:
+        """The failures for the report, one line each, with how often they happened."""
+        return [message if count == 1 else f"{message} ({count} times)"
+                for message, count in self._failures.items()]
