@@ -86,7 +86,8 @@ def test_disabled_with_p_no(pytester):
     (["--leak-forensics-repeat=3"], "repeat must look like W:N"),
     (["--leak-forensics-repeat=0:3"], "must be >= 1"),
     (["--leak-forensics-repeat=1:1"], "N must be >= 2"),
-    (["--leak-forensics-threshold=lots"], "must be a whole number"),
+    (["--leak-forensics-threshold=lots"], "--leak-forensics-threshold must be a size"),
+    (["--leak-forensics-threshold=0"], "must be at least 1 byte"),
     (["--leak-forensics-cleanup-skip=bogus"], "unknown cleanup step 'bogus'"),
     (["--leak-forensics-budget=half"], "must be a number"),
 ])
@@ -98,16 +99,38 @@ def test_bad_option_is_one_clear_error(pytester, args, message):
     assert "Traceback" not in result.stderr.str()
 
 
-def test_bad_marker_argument_is_one_clear_error(pytester):
-    pytester.makepyfile(test_mod="""
+BAD_MARKERS = """
 import pytest
 @pytest.mark.leak_forensics(repeats="1:3")
 def test_a():
     pass
-""")
-    result = pytester.runpytest_subprocess("--leak-forensics")
+@pytest.mark.leak_forensics(fail="bogus")
+def test_b():
+    pass
+def test_c():
+    pass
+"""
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_bad_markers_are_all_reported_in_one_line_each(pytester, workers):
+    # Under xdist the workers collect: an error raised there was 35 INTERNALERROR lines.
+    pytester.makepyfile(test_mod=BAD_MARKERS)
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess("--leak-forensics", f"--leak-forensics-json={report}",
+                                           "-p", "no:cacheprovider", *workers)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown argument(s) repeats*"])
+    errors = [line for line in result.stderr.lines if line.startswith("ERROR:")]
+    assert errors == [
+        "ERROR: leak-forensics: test_mod.py::test_a: leak_forensics marker: unknown "
+        "argument(s) repeats (allowed: repeat, threshold, fail)",
+        "ERROR: leak-forensics: test_mod.py::test_b: leak_forensics(fail=) must be true or "
+        "false, got 'bogus'"]
+    output = result.stdout.str() + result.stderr.str()
+    assert "INTERNALERROR" not in output and "Traceback" not in output
+    assert "tests checked" not in output  # no empty summary before the error
+    assert not report.exists()
+    result.assert_outcomes()  # nothing ran
 
 
 def test_bad_ini_value_is_one_clear_error(pytester):
@@ -115,7 +138,7 @@ def test_bad_ini_value_is_one_clear_error(pytester):
     pytester.makepyfile(test_mod="def test_a():\n    pass\n")
     result = pytester.runpytest_subprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*leak_forensics must be true or false*"])
+    result.stderr.fnmatch_lines(["*leak_forensics in tox.ini must be true or false*"])
 
 
 def test_user_cleanup_hook_clears_a_warm_cache(run_forensics, pytester):
@@ -272,3 +295,87 @@ def test_query():
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*test_query: * per run at test_mod.py:*, built-in rule "
                                  "root:*._compiled_cache* — SQLAlchemy's per-engine*"])
+
+
+@pytest.mark.parametrize("option", ["--leak-forensics-json=report.json",
+                                    "--leak-forensics-fail"])
+def test_any_option_of_the_plugin_on_the_command_line_switches_it_on(pytester, option):
+    # Ignored, they left CI without the report it relies on, or leaks unfailed.
+    pytester.makepyfile(test_mod=LEAKY)
+    result = pytester.runpytest_subprocess(option, "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*leak forensics*", "2 tests checked: *"])
+    if "json" in option:
+        assert (pytester.path / "report.json").exists()
+    else:
+        result.assert_outcomes(passed=1, failed=1)
+
+
+def test_no_leak_forensics_wins_over_the_ini_and_other_options(pytester):
+    pytester.makeini("[pytest]\nleak_forensics = true\nleak_forensics_fail = true\n")
+    pytester.makepyfile(test_mod=LEAKY)
+    result = pytester.runpytest_subprocess("--no-leak-forensics", "--leak-forensics-fail",
+                                           "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.no_fnmatch_line("*leak forensics*")
+
+
+def test_ini_settings_alone_do_not_switch_it_on(pytester):
+    pytester.makeini("[pytest]\nleak_forensics_fail = true\n")
+    pytester.makepyfile(test_mod=LEAKY)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+    result.stdout.no_fnmatch_line("*leak forensics*")
+
+
+def test_a_suite_using_the_markers_collects_with_the_plugin_off(pytester):
+    pytester.makepyfile(test_mod="""
+import pytest
+@pytest.mark.leak_forensics(fail=True)
+@pytest.mark.no_leak_check(reason="slow")
+@pytest.mark.memory_intensive
+def test_a():
+    pass
+""")
+    result = pytester.runpytest_subprocess("-p", "no:leak_forensics", "--strict-markers",
+                                           "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_an_ini_value_error_names_the_ini_key(pytester):
+    pytester.makeini("[pytest]\nleak_forensics_threshold = lots\n")
+    pytester.makepyfile(test_mod="def test_a():\n    pass\n")
+    result = pytester.runpytest_subprocess("--leak-forensics")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: leak-forensics: leak_forensics_threshold in tox.ini "
+                                 "must be a size such as 512, 10K or 10 MB, got 'lots'"])
+
+
+THRESHOLD_SUITE = """
+import pytest
+_KEEP = []
+def test_small_leak():
+    _KEEP.append(bytearray(300))
+@pytest.mark.leak_forensics(threshold="100 KiB", fail=True)
+def test_small_leak_under_its_marker():
+    _KEEP.append(bytearray(300))
+def test_big_leak():
+    _KEEP.append(bytearray(20_000))
+"""
+
+
+@pytest.mark.parametrize("threshold", ["10000", "10K", "10 KB", "9.8KiB"])
+def test_the_threshold_is_the_least_memory_per_run_a_leak_keeps(run_forensics, pytester,
+                                                                  threshold):
+    pytester.makepyfile(test_mod=THRESHOLD_SUITE)
+    result, data, verdicts = run_forensics(f"--leak-forensics-threshold={threshold}")
+    result.assert_outcomes(passed=3)  # under its threshold, fail=True fails nothing
+    for name in ("test_small_leak", "test_small_leak_under_its_marker"):
+        entry = verdicts[name]
+        assert entry["verdict"] == "clean", entry
+        assert any(n.startswith("kept 3") and "under the threshold of " in n
+                   for n in entry["notes"]), entry["notes"]
+        assert entry["sites"] == entry["types"] == [] and entry["size_per_run"] == 0
+    big = verdicts["test_big_leak"]
+    assert big["verdict"] == "leak" and big["size_per_run"] >= 20_000
+    assert data["settings"]["threshold"] >= 10_000
+    result.stdout.no_fnmatch_line("*leaks 0 B*")

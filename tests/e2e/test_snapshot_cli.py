@@ -7,6 +7,8 @@ import textwrap
 import tracemalloc
 from pathlib import Path
 
+import pytest
+
 from leak_forensics.snapshot import model
 from leak_forensics.snapshot.model import Snapshot
 
@@ -144,6 +146,18 @@ def test_convert_refuses_a_pickle_unless_trusted(tmp_path):
     assert again.returncode == 2 and "exists" in again.stderr
     assert run_cli("convert", "--trust-pickle", "--force", str(source),
                    str(target)).returncode == 0
+
+
+@pytest.mark.parametrize("where", ["missing/dir/out.lfsnap", "a_file/out.lfsnap", "."])
+def test_convert_to_a_place_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, where):
+    source, _ = pickled(tmp_path)
+    (tmp_path / "a_file").write_text("")
+    done = run_cli("convert", "--trust-pickle", "--force", str(source),
+                   str(tmp_path / where))
+    assert done.returncode == 2  # 1 would mean "a --fail condition held"
+    assert done.stderr.startswith("leak-forensics: error: ") and done.stderr.count("\n") == 1
+    assert "Traceback" not in done.stderr and ".tmp" not in done.stderr
+    assert str(tmp_path / where) in done.stderr  # the target, not a temporary file
 
 
 def test_convert_rejects_pickles_of_other_things(tmp_path):
