@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import verdict
-from .analysis import growth, known_leaks, libraries, owners, samples, shared
+from .analysis import growth, known_leaks, libraries, owners, samples, shared, signatures
 from .analysis.attribution import FrameClassifier, Kind
 from .cleanup.sweep import CleanupPass
 from .integrations import sqlalchemy
@@ -162,8 +162,10 @@ class Probe:
     # -- stages 2 and 3: repetitions ------------------------------------------------------
 
     def investigate(self, nodeid: str, run_once: RunOnce, settings: Settings,
-                    affords: Affords, extra_warmups: int = 0) -> TestResult:
-        result = TestResult(nodeid, Verdict.CLEAN, repeat=str(settings.repeat))
+                    affords: Affords, extra_warmups: int = 0, outcome: str = "") -> TestResult:
+        """``outcome``: the test's own run's, which the repetitions' are compared with."""
+        result = TestResult(nodeid, Verdict.CLEAN, repeat=str(settings.repeat),
+                            outcome=outcome)
         # Every key exists before the first run: a first insertion would grow the dict
         # inside the measured run.
         outcomes: Counter[str] = Counter(passed=0, failed=0, skipped=0)
@@ -181,11 +183,18 @@ class Probe:
         garbage_before = len(gc.garbage)
         # Coroutines made by the repetitions remember where (for a task left pending).
         origins = resources.track_coroutine_origins(_COROUTINE_ORIGIN_DEPTH)
+        waits_before = self.cleanup.full_waits
         try:
             return self._repeat(result, run, outcomes, settings, extra_warmups, affords)
         finally:
             resources.track_coroutine_origins(origins)
             result.garbage = census.garbage_types(gc.garbage[garbage_before:])
+            waits = self.cleanup.full_waits - waits_before
+            if waits:
+                result.notes.append(
+                    f"{waits} of its repetitions waited the whole thread timeout "
+                    f"({self.cleanup.thread_timeout:g} s, --leak-forensics-thread-timeout) "
+                    "for threads that never ended: that wait is most of this test's time")
 
     def _repeat(self, result: TestResult, run: Callable[[], Leftovers], outcomes: Counter[str],
                 settings: Settings, extra_warmups: int, affords: Affords) -> TestResult:
@@ -199,8 +208,9 @@ class Probe:
                                                         affords, watch)
         result.deltas = {m: [getattr(d, m) for d in deltas] for m in METRICS}
         seen = {o: n for o, n in outcomes.items() if n}
-        if len(seen) > 1:
-            result.notes.append("outcome changed between repetitions: "
+        if len(seen) > 1 or (result.outcome and seen and set(seen) != {result.outcome}):
+            own = f"its own run {result.outcome}; " if result.outcome else ""
+            result.notes.append(f"the outcome changed when repeated: {own}repetitions "
                                 + ", ".join(f"{n} {o}" for o, n in sorted(seen.items())))
         settled = verdict.confirmed(deltas, settings.repeat.measured)
         if settled == Verdict.UNCONFIRMED:
@@ -211,9 +221,10 @@ class Probe:
             return result
 
         grown = verdict.growing(deltas)
+        threads: list[tuple[str, str]] = []
         if "threads" in grown:
-            result.resources = [Resource("thread", thread_tools.describe(t, self._site))
-                                for t in alive]
+            threads = [(t.name, thread_tools.describe(t, self._site)) for t in alive]
+            result.resources = [Resource("thread", detail) for _, detail in threads]
         if "handles" in grown:
             result.resources += [Resource(h.kind, h.describe(self._site)) for h in left]
         memory = verdict.memory_grew(deltas)
@@ -227,6 +238,7 @@ class Probe:
             self._pinpoint(run, settings, result, deltas)
         elif memory:
             result.notes.append("allocation sites not traced for this test")
+        result.owners = signatures.fold_into_threads(result.owners, threads)
         result.verdict = verdict.explained(
             traced=traced, memory=memory, found=bool(result.sites or result.types),
             resources=bool(result.resources), size=result.size_per_run,

@@ -254,6 +254,9 @@ class TestResult:
     screen: dict[str, int] = field(default_factory=dict)
     runs: int = 1
     repeat: str = ""
+    #: The outcome of the test's own run as pytest reported it (passed, failed, skipped);
+    #: empty where the plugin did not run it.
+    outcome: str = ""
     #: RSS growth per traced repetition, for scale (pages, not objects).
     rss_per_run: int = 0
     #: Objects that landed in ``gc.garbage`` (uncollectable) during the repetitions.
@@ -286,6 +289,8 @@ class TestResult:
             "screen": dict(self.screen),
             "runs": self.runs,
             "repeat": self.repeat,
+            "outcome": self.outcome,
+            "fail": self.fail,
             "rss_per_run": self.rss_per_run,
             "garbage": [g.to_json() for g in self.garbage],
             "notes": list(self.notes),
@@ -312,6 +317,8 @@ class TestResult:
             screen={str(k): _as_int(n) for k, n in _get(data, "screen", dict, {}).items()},
             runs=_int(data, "runs", 1),
             repeat=_str(data, "repeat", ""),
+            outcome=_str(data, "outcome", ""),
+            fail=data.get("fail") is True,
             rss_per_run=_int(data, "rss_per_run", 0),
             garbage=[TypeGrowth.from_json(g) for g in _records(data, "garbage")],
             notes=[str(n) for n in _list(data, "notes")],

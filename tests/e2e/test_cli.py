@@ -28,7 +28,7 @@ def test_leaks():
     path = str(pytester.path / "leak-report.json")
     done = run_cli("report", path)
     assert done.returncode == 0, done.stderr
-    assert "2 tests checked: 1 clean, 1 leak" in done.stdout
+    assert "2 tests: 1 leaking, 1 clean" in done.stdout
     assert "test_mod.py::test_leaks leaks" in done.stdout
     assert "test_mod.py:5" in done.stdout  # the allocating line, as pytest showed it
     assert run_cli("report", "--fail-on-leak", path).returncode == 1
@@ -40,7 +40,7 @@ def test_fail_on_leak_passes_a_clean_report(tmp_path):
                                 "tests": [{"nodeid": "t.py::a", "verdict": "clean"}]}))
     done = run_cli("report", "--fail-on-leak", str(path))
     assert done.returncode == 0
-    assert "1 tests checked: 1 clean" in done.stdout
+    assert "1 test: 1 clean" in done.stdout
 
 
 BAD = {

@@ -187,8 +187,16 @@ _KEPT = []
 def test_it():
     _KEPT.append({"n": [1]})
 """)
-    _, _, verdicts = run_forensics("--leak-forensics-owners=false")
+    _, _, verdicts = run_forensics("--no-leak-forensics-owners")
     assert verdicts["test_it"]["verdict"] == "leak"
     assert verdicts["test_it"]["owners"] == []
     _, _, verdicts = run_forensics()
     assert verdicts["test_it"]["owners"][0]["root"] == "test_mod._KEPT"
+    # The old spelling still works for a release, with a deprecation warning.
+    result, _, verdicts = run_forensics("--leak-forensics-owners=false")
+    assert verdicts["test_it"]["owners"] == []
+    result.stdout.fnmatch_lines(["*PytestDeprecationWarning: --leak-forensics-owners=VALUE "
+                                 "is deprecated: use --no-leak-forensics-owners*"])
+    pytester.makeini("[pytest]\nleak_forensics_owners = false\n")  # a bool ini key
+    _, _, verdicts = run_forensics()
+    assert verdicts["test_it"]["owners"] == []

@@ -128,7 +128,7 @@ def test_bad_markers_are_all_reported_in_one_line_each(pytester, workers):
         "false, got 'bogus'"]
     output = result.stdout.str() + result.stderr.str()
     assert "INTERNALERROR" not in output and "Traceback" not in output
-    assert "tests checked" not in output  # no empty summary before the error
+    assert "leak forensics" not in output  # no empty summary before the error
     assert not report.exists()
     result.assert_outcomes()  # nothing ran
 
@@ -303,7 +303,7 @@ def test_any_option_of_the_plugin_on_the_command_line_switches_it_on(pytester, o
     # Ignored, they left CI without the report it relies on, or leaks unfailed.
     pytester.makepyfile(test_mod=LEAKY)
     result = pytester.runpytest_subprocess(option, "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(["*leak forensics*", "2 tests checked: *"])
+    result.stdout.fnmatch_lines(["*leak forensics*", "2 tests: 1 leaking, 1 clean"])
     if "json" in option:
         assert (pytester.path / "report.json").exists()
     else:
@@ -379,3 +379,39 @@ def test_the_threshold_is_the_least_memory_per_run_a_leak_keeps(run_forensics, p
     assert big["verdict"] == "leak" and big["size_per_run"] >= 20_000
     assert data["settings"]["threshold"] >= 10_000
     result.stdout.no_fnmatch_line("*leaks 0 B*")
+
+
+def test_each_outcome_is_in_the_report_and_a_change_on_repeating_is_said(run_forensics,
+                                                                          pytester):
+    pytester.makepyfile(test_mod="""
+import itertools
+_n = itertools.count()
+def test_fails():
+    assert False
+def test_fails_only_the_first_time():
+    assert next(_n) > 0
+def test_passes():
+    pass
+""")
+    result, data, verdicts = run_forensics("--leak-forensics-all")
+    result.assert_outcomes(passed=1, failed=2)  # the own runs'; repetitions change nothing
+    assert verdicts["test_fails"]["outcome"] == "failed"
+    assert not any("outcome" in n for n in verdicts["test_fails"]["notes"])
+    assert verdicts["test_passes"]["outcome"] == "passed"
+    once = verdicts["test_fails_only_the_first_time"]
+    assert once["outcome"] == "failed"
+    assert any(n.startswith("the outcome changed when repeated: its own run failed; "
+                            "repetitions ") and "passed" in n for n in once["notes"]), once
+    summary = data["summary"]
+    assert summary["tests"] == 3 == sum(summary[v] for v in (
+        "leak", "known_leak", "clean", "inconclusive", "unconfirmed", "skipped",
+        "not_checked", "error"))
+
+
+def test_help_names_what_each_option_takes(pytester):
+    result = pytester.runpytest_subprocess("--help")
+    result.stdout.fnmatch_lines(["*--no-leak-forensics *", "*--leak-forensics-json=PATH*",
+                                 "*--leak-forensics-threshold=SIZE*",
+                                 "*--no-leak-forensics-owners*"])
+    result.stdout.no_fnmatch_line("*=LEAK_FORENSICS_*")
+    result.stdout.fnmatch_lines(["*leak_forensics_fail (bool):*"])

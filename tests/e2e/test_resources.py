@@ -91,3 +91,34 @@ def test_connection():
         # sqlite3 keeps a weak reference per cursor until its 200th: a known leak.
         "test_connection": "known-leak"}
     assert not any(v["resources"] for v in verdicts.values()), verdicts
+
+
+def test_a_stuck_thread_is_one_leak_with_what_it_keeps_folded_into_it(run_forensics,
+                                                                     pytester):
+    pytester.makepyfile(test_mine="""
+import threading
+
+def test_stuck_thread():
+    stop = threading.Event()
+    threading.Thread(target=stop.wait, name="stuck-worker", daemon=True).start()
+""")
+    result, data, verdicts = run_forensics()
+    entry = verdicts["test_stuck_thread"]
+    assert entry["verdict"] == "leak"
+    # Its frames' locals, its target's closure, threading's weak record of it, the
+    # method only C holds: all the thread's, one leak, one group.
+    assert len(data["leak_groups"]) == 1
+    group = data["leak_groups"][0]
+    assert group["where"] == ("thread stuck-worker (Event.wait, daemon) started at "
+                              "test_mine.py:5")
+    assert len({o["signature"] for o in entry["owners"]}) == 1
+    out = result.stdout.lines
+    header = out.index("test_mine.py::test_stuck_thread leaks "
+                       + next(line.split(" leaks ")[1] for line in out
+                              if line.startswith("test_mine.py::test_stuck_thread leaks ")))
+    assert out[header + 1] == ("  thread: stuck-worker (Event.wait, daemon) started at "
+                               "test_mine.py:5, still alive")  # the cause comes first
+    assert any(line.startswith("  kept alive by that thread (sampled): ") for line in out)
+    assert not any("__closure__" in line or "the leak begins at thread" in line
+                   for line in out)
+    assert any("waited the whole thread timeout" in n for n in entry["notes"])

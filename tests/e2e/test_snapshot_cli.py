@@ -1,6 +1,7 @@
 """``leak-forensics diff/show/convert`` on snapshots from the API, the plugin and pickles."""
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -72,8 +73,11 @@ def test_diff_of_api_snapshots_names_the_line_and_the_type(tmp_path):
 def test_fail_over_and_filters(tmp_path):
     before, after = take_two(tmp_path)
     assert run_cli("diff", before, after, "--fail-over", "1G").returncode == 0
-    over = run_cli("diff", before, after, "--fail-over", "10K")
-    assert over.returncode == 1 and "over --fail-over" in over.stderr
+    over = run_cli("diff", before, after, "--fail-over", "10 KB")
+    assert over.returncode == 1
+    # Sizes for people, both of them.
+    assert re.fullmatch(r"leak-forensics: traced memory grew by \d+\.\d KiB, over "
+                        r"--fail-over 10\.0 KiB\n", over.stderr), over.stderr
     only_cache = json.loads(run_cli("diff", before, after, "--json", "--include",
                                     "*cache.py", "--limit", "0").stdout)
     assert {Path(s["frames"][0]["filename"]).name for s in only_cache["sites"]} == {"cache.py"}
@@ -108,7 +112,7 @@ def test_usage_and_input_errors_exit_2_in_one_line(tmp_path):
     before, after = take_two(tmp_path)
     for args in (["diff", before, str(tmp_path / "missing.lfsnap")],
                  ["diff", before, str(tmp_path / "cache.py")],
-                 ["diff", before, after, "--fail-over", "10KB"],
+                 ["diff", before, after, "--fail-over", "10TB"],
                  ["diff", before, after, "--key", "traceback", "--cumulative"],
                  ["diff", before, after, "--limit", "-1"],
                  ["show", after, "--limit", "ten"],

@@ -39,7 +39,9 @@ def run() -> Run:
 
 def test_terminal_summary():
     text = TerminalReporter().render(run())
-    assert "3 tests checked: 1 leak, 1 known-leak, 1 clean; 2 re-run as suspects" in text
+    assert "3 tests: 1 leaking, 1 known leak, 1 clean\n" in text
+    assert "2 tests were re-run to confirm what their own run kept (suspects); 0 of them came " \
+        "out clean" in text
     assert "t.py::test_leak leaks 296 B (4 blocks) per run" in text
     assert "app.py:4" in text and "_MEMO[k] = []" in text
     assert "the leak begins at app._MEMO['k']:" in text
@@ -53,7 +55,9 @@ def test_json_reads_back_what_it_wrote(tmp_path):
     path = tmp_path / "deep" / "report.json"
     render_report(JsonReporter(), run(), str(path))
     data = json.loads(path.read_text())
-    assert data["summary"] == {"tests": 3, "leak": 1, "known_leak": 1, "suspects": 2}
+    assert data["summary"] == {"tests": 3, "leak": 1, "known_leak": 1, "clean": 1,
+                               "inconclusive": 0, "unconfirmed": 0, "skipped": 0,
+                               "not_checked": 0, "error": 0, "suspects": 2}
     assert data["leak_groups"][0]["tests"] == ["t.py::test_leak"]
     assert data["tests"][0]["sites"][0]["traceback"][1] == {"filename": "/lib/x.py",
                                                             "lineno": 9}
@@ -83,3 +87,39 @@ def test_a_leak_without_traced_figures_shows_what_grew(deltas, expected):
     text = TerminalReporter().render(Run([result]))
     assert expected in text
     assert "0 B" not in text
+
+
+def summary_lines(results, settings=None) -> list[str]:
+    from leak_forensics.reporters.terminal import _Lines, write_summary
+    out = _Lines()
+    write_summary(out, results, [], 0, settings=settings)
+    return out.lines
+
+
+def leaking(name: str, size: int, **extra) -> TestResult:
+    return TestResult(f"t.py::{name}", Verdict.LEAK, runs=4, outcome="passed",
+                      sites=[Site("app.py", size, size, 1, (("app.py", size),), "x")],
+                      size_per_run=size, count_per_run=1, owners=[OWNER], **extra)
+
+
+def test_details_follow_the_tables_order_and_a_failed_leak_is_described_once():
+    from leak_forensics.settings import Settings
+    small, big = leaking("test_small", 10), leaking("test_big", 900)
+    failed = leaking("test_failed", 500, fail=True)
+    lines = summary_lines([small, failed, big], Settings(fail=True))
+    headers = [line.split(" leaks ")[0] for line in lines if " leaks " in line
+               and line.startswith("t.py::")]
+    assert headers == ["t.py::test_big", "t.py::test_small"]  # largest first, as the table
+    assert ("1 test failed because it leaks (--leak-forensics-fail; described under "
+            "FAILURES): t.py::test_failed") in lines
+
+
+def test_next_steps_say_how_to_fail_accept_and_compare():
+    from leak_forensics.settings import Settings
+    lines = summary_lines([leaking("test_a", 100)], Settings())
+    assert any(line.startswith("fail the run on leaks (for CI): --leak-forensics-fail")
+               for line in lines)
+    assert any("leak_forensics_allow = root:app._MEMO*" in line for line in lines)
+    assert any("--leak-forensics-save=DIR, then leak-forensics diff" in line for line in lines)
+    # A saved report read back has no settings: no advice about how it was run.
+    assert not any("fail the run" in line for line in summary_lines([leaking("test_a", 1)]))

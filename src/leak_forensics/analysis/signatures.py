@@ -12,6 +12,7 @@ a known leak from a new one by it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
@@ -82,6 +83,43 @@ def _fold_into_the_holder(entries: list[Owner]) -> list[Owner]:
                                          or owner.type in WEAK_REFERENCE_TYPES):
             owner = Owner(owner.type, owner.root, owner.path, owner.suspect, where,
                           owner.sampled, owner.of, owner.site, key, owner.why)
+        folded.append(owner)
+    return folded
+
+
+#: Why the objects a leaked thread keeps alive are not a leak of their own.
+HELD_BY_A_THREAD = ("a thread the test started is still running, and keeps these alive "
+                    "(its frames' locals, its target, threading's records of it): they go "
+                    "when it ends")
+#: Where threading itself keeps a record of every live thread.
+_THREADING_RECORDS = ("threading._dangling", "threading._active", "threading._limbo",
+                      "threading._shutdown_locks")
+
+
+def fold_into_threads(owners: Sequence[Owner], threads: Sequence[tuple[str, str]]
+                      ) -> list[Owner]:
+    """Objects that leaked threads keep alive belong to the thread leak: one leak.
+
+    ``threads``: (name, description) of each thread the test left running. A stuck thread
+    otherwise reads as a dozen leaks (each frame's locals, its target's closure, the
+    weak reference threading keeps to it, its bootstrap method that only C holds). The
+    signature is the thread's description with numbers taken out (``Thread-7`` is
+    ``Thread-N`` in the next run), so every test that leaves the same thread behind
+    shares it.
+    """
+    if not threads:
+        return list(owners)
+    prefixes = tuple(f"thread {name}, " for name, _ in threads)
+    description = threads[0][1]
+    key = _digest("thread", re.sub(r"\d+", "N", description))
+    where = "thread " + description.removesuffix(", still alive")
+    folded = []
+    for owner in owners:
+        if (owner.root.startswith(prefixes) or owner.root in _THREADING_RECORDS
+                or owner.root.startswith(ANONYMOUS_ROOTS)
+                or owner.type in WEAK_REFERENCE_TYPES):
+            owner = Owner(owner.type, owner.root, owner.path, owner.suspect, where,
+                          owner.sampled, owner.of, owner.site, key, HELD_BY_A_THREAD)
         folded.append(owner)
     return folded
 

@@ -91,6 +91,8 @@ class CleanupPass:
         self.is_user_file = is_user_file
         self._bounded = BoundedLruCaches(is_user_file)
         self._rewriter_names = RewriterNames()
+        #: Waits for threads that ran out the whole timeout: the cost of a thread leak.
+        self.full_waits = 0
         #: Each distinct failure, with how many times it happened.
         self._failures: dict[str, int] = {}
 
@@ -103,6 +105,8 @@ class CleanupPass:
         if THREADS not in self.skip and thread_tools.started_since(thread_baseline):
             alive = thread_tools.wait_for(thread_baseline, self.thread_timeout,
                                           between=self._collect)
+            if alive:
+                self.full_waits += 1
         if caches and SQLALCHEMY not in self.skip:
             self._guard("sqlalchemy", self._release_sqlalchemy)
         if caches:

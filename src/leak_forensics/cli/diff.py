@@ -22,9 +22,9 @@ class DiffCommand:
         parser.add_argument("old", metavar="OLD")
         parser.add_argument("new", metavar="NEW")
         add_grouping(parser, KEYS)
-        parser.add_argument("--fail-over", type=byte_count, metavar="BYTES",
+        parser.add_argument("--fail-over", type=byte_count, metavar="SIZE",
                             help="exit with status 1 if traced memory grew by more than this "
-                                 "(e.g. 1048576, 512K, 10M)")
+                                 "(e.g. 1048576, 512K, 10 MB; every unit binary)")
 
     def run(self, args: argparse.Namespace) -> int:
         from ..reporters import snapshot_text
@@ -37,7 +37,9 @@ class DiffCommand:
              else snapshot_text.diff_text(result, snapshot_text.origin(args.old, old),
                                           snapshot_text.origin(args.new, new)))
         if args.fail_over is not None and result.size_diff > args.fail_over:
-            print(f"leak-forensics: traced memory grew by {result.size_diff} bytes, over "
-                  f"--fail-over {args.fail_over}", file=sys.stderr)
+            from ..units import size_text
+
+            print(f"leak-forensics: traced memory grew by {size_text(result.size_diff)}, "
+                  f"over --fail-over {size_text(args.fail_over)}", file=sys.stderr)
             return EXIT_FAILED
         return EXIT_OK

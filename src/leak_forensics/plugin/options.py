@@ -7,6 +7,8 @@ error wherever it came from.
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from ..analysis import known_leaks
@@ -67,9 +69,9 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-cleanup-skip", "leak_forensics_cleanup_skip", "list", [],
      f"cleanup steps to switch off: {' '.join(STEPS)}; "
      "'stdlib-unsafe' switches on the state-resetting stdlib steps"),
-    ("-owners", "leak_forensics_owners", "value", "true",
-     "search who holds a leaking test's objects (one pass over the heap per leaking test; "
-     "false to skip)"),
+    ("-owners", "leak_forensics_owners", "on", "true",
+     "skip the search for who holds a leaking test's objects (one pass over the heap per "
+     "leaking test)"),
     ("-gc-debug", "leak_forensics_gc_debug", "flag", "false",
      "run every test once more, traced, to report what it left for the cyclic garbage "
      "collector (types, counts, allocation sites): information, not a leak (slower)"),
@@ -101,6 +103,12 @@ def add_options(parser: pytest.Parser) -> None:
         flag = f"--leak-forensics{suffix}"
         if kind == "flag":
             group.addoption(flag, action="store_true", default=None, dest=ini, help=help_text)
+        elif kind == "on":  # on by default: the flag switches it off
+            group.addoption(f"--no-leak-forensics{suffix}", action="store_false", default=None,
+                            dest=ini, help=help_text)
+            # The spelling of 0.1 (--leak-forensics-owners=false), for one more release.
+            group.addoption(flag, action="store", default=None, dest=ini + _OLD,
+                            help=argparse.SUPPRESS)
         elif kind == "list":
             group.addoption(flag, action="append", default=None, dest=ini,
                             metavar=_METAVARS[ini], help=help_text)
@@ -109,13 +117,26 @@ def add_options(parser: pytest.Parser) -> None:
                             metavar=_METAVARS[ini], help=help_text)
         if kind == "list":
             parser.addini(ini, help=help_text, type="linelist", default=default)
+        elif kind in ("flag", "on"):
+            parser.addini(ini, help=help_text.replace("skip the", "the"), type="bool",
+                          default=default == "true")
         else:
             parser.addini(ini, help=help_text, type="string", default=default)
 
 
+#: The suffix of the dest of an option's old spelling.
+_OLD = "_old_spelling"
+
+
 def _value(config: pytest.Config, name: str) -> object:
     cli = config.getoption(name)
-    return cli if cli is not None else config.getini(name)
+    if cli is not None:
+        return cli
+    try:
+        return config.getini(name)
+    except (ValueError, pytest.UsageError):  # a bool ini key that is not one: pytest's
+        # message ("invalid truth value 'maybe'") does not say which key
+        raise ConfigError(f"{_label(config, name)} must be true or false") from None
 
 
 def _strings(config: pytest.Config, name: str) -> list[str]:
@@ -135,7 +156,9 @@ def enabled(config: pytest.Config) -> bool:
         return False
     if any(config.getoption(ini) is not None for _, ini, *_ in _OPTIONS):
         return True
-    return parse_bool(_label(config, "leak_forensics"), config.getini("leak_forensics"))
+    if config.getoption("leak_forensics_owners" + _OLD) is not None:
+        return True
+    return parse_bool(_label(config, "leak_forensics"), _value(config, "leak_forensics"))
 
 
 def _label(config: pytest.Config, ini: str) -> str:
@@ -144,6 +167,17 @@ def _label(config: pytest.Config, ini: str) -> str:
         return "--" + ini.replace("_", "-")
     where = config.inipath.name if config.inipath is not None else "the ini file"
     return f"{ini} in {where}"
+
+
+def _owners(config: pytest.Config) -> bool:
+    old = config.getoption("leak_forensics_owners" + _OLD)
+    if old is None:
+        return parse_bool(_label(config, "leak_forensics_owners"),
+                          _value(config, "leak_forensics_owners"))
+    config.issue_config_time_warning(pytest.PytestDeprecationWarning(
+        "--leak-forensics-owners=VALUE is deprecated: use --no-leak-forensics-owners to skip "
+        "the owner search (it is on by default)"), stacklevel=2)
+    return parse_bool("--leak-forensics-owners", old)
 
 
 def resolve(config: pytest.Config) -> Settings:
@@ -184,7 +218,7 @@ def resolve(config: pytest.Config) -> Settings:
         budget=parse_budget(*read("leak_forensics_budget")),
         save_dir=save_dir,
         save_all=save_all,
-        owners=flag("leak_forensics_owners"),
+        owners=_owners(config),
         gc_debug=flag("leak_forensics_gc_debug"),
         allow=tuple(known_leaks.parse_rule(text)
                     for text in _strings(config, "leak_forensics_allow") if text.strip()),

@@ -45,16 +45,16 @@ class Reporting:
         if getattr(report, "leak_verdict", None) != Verdict.LEAK or report.when != "call":
             return None
         if report.passed:
-            return "passed", "L", ("LEAKED", {"yellow": True})
+            return "passed", "L", ("LEAKED (reported)", {"yellow": True})
         if report.failed and report.longrepr and "leak-forensics" in str(report.longrepr):
-            return "failed", "L", ("LEAKED", {"red": True})
+            return "failed", "L", ("LEAKED (failed)", {"red": True})
         return None
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         if self.usage_errors:
             return
         terminal.write_summary(terminalreporter, self.results, self.notes, self.suspects,
-                               self.extra_notes())
+                               self.extra_notes(), self.settings)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

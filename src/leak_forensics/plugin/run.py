@@ -385,6 +385,14 @@ def _run_phases(item: pytest.Item) -> str:
     return "passed"
 
 
+def own_outcome(reports: list[pytest.TestReport]) -> str:
+    """The test's own run in the repetitions' words: failed, skipped or passed."""
+    for outcome in ("failed", "skipped"):
+        if any(r.outcome == outcome for r in reports):
+            return outcome
+    return "passed" if reports else ""
+
+
 def _outcome(item: pytest.Item, call: pytest.CallInfo[None]) -> str:
     """What pytest would report for a phase: a failure under ``xfail`` is "skipped"."""
     if call.excinfo is None:

@@ -40,6 +40,7 @@ from .run import (
     Spans,
     keep_doctest_namespace,
     leaves_parents,
+    own_outcome,
     parents_ready,
     prune_stale_finalizers,
     rerun,
@@ -150,6 +151,8 @@ class LeakForensics(Reporting):
                 result = self._internal_error(item.nodeid, exc)
         finally:
             self.probe.end()
+        if not result.outcome:
+            result.outcome = own_outcome(reports)
         self.results.append(result)
         if self.worker and reports:  # xdist carries it to the controller
             setattr(reports[-1], RESULT_ATTRIBUTE, result.to_json())
@@ -196,7 +199,8 @@ class LeakForensics(Reporting):
                 result = self.probe.investigate(
                     item.nodeid, lambda: rerun(item), settings,
                     extra_warmups=1 if self._boundary else 0,
-                    affords=self.budget.for_suspect(run_seconds))
+                    affords=self.budget.for_suspect(run_seconds),
+                    outcome=own_outcome(reports))
             result.screen = screened.as_dict()
             if self.probe.saved and (result.verdict == Verdict.LEAK or settings.save_all):
                 self._save_snapshots(result, self.probe.saved)

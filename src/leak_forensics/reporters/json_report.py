@@ -35,8 +35,9 @@ def document(run: Run) -> dict[str, object]:
         },
         "summary": {
             "tests": len(results),
-            "leak": sum(r.verdict == Verdict.LEAK for r in results),
-            "known_leak": sum(r.verdict == Verdict.KNOWN for r in results),
+            # Every verdict, zero or not, so a reader never wonders where a test went.
+            **{v.value.replace("-", "_"): sum(r.verdict == v for r in results)
+               for v in Verdict},
             "suspects": run.suspects,
         },
         "notes": list(run.notes),

@@ -11,6 +11,7 @@ from tabulate import tabulate
 
 from ..analysis import signatures
 from ..results import Owner, TestResult, Verdict
+from ..settings import Settings
 from ..units import size_text
 from ..verdict import MALLOC_NOISE
 from .run import Run
@@ -55,8 +56,10 @@ def growth_text(result: TestResult) -> str:
 
 
 def describe(result: TestResult) -> list[str]:
-    """The lines that explain one leaking test."""
+    """The lines that explain one leaking test: the resources first (a leaked thread is
+    the cause of what it keeps alive), then the sites, types and holders."""
     lines = [f"{result.nodeid} leaks {growth_text(result)} per run"]
+    lines += [f"{resource.kind}: {resource.detail}" for resource in result.resources]
     if result.sites:
         rows = [(f"{s.filename}:{s.lineno}", size_text(s.size_diff), s.count_diff,
                  _source(s.source)) for s in result.sites[:SITES_SHOWN]]
@@ -70,8 +73,6 @@ def describe(result: TestResult) -> list[str]:
     if result.garbage:
         lines.append("uncollectable (in gc.garbage): " + ", ".join(
             f"{g.count_diff} {g.type}" for g in result.garbage[:TYPES_SHOWN]))
-    for resource in result.resources:
-        lines.append(f"{resource.kind}: {resource.detail}")
     lines += [f"note: {note}" for note in result.notes]
     if "before" in result.snapshots and "after" in result.snapshots:
         lines.append(f"snapshots: leak-forensics diff {shlex.quote(result.snapshots['before'])} "
@@ -80,17 +81,26 @@ def describe(result: TestResult) -> list[str]:
 
 
 def _owner_lines(owners: Sequence[Owner]) -> list[str]:
-    """Sampled objects under the holder where their leak begins, one block per holder."""
+    """Sampled objects under the holder where their leak begins, one block per holder;
+    what a leaked thread keeps alive, in one line (its chains say nothing more)."""
+    held = Counter[str]()
+    for owner in owners:
+        if owner.why == signatures.HELD_BY_A_THREAD:
+            held[owner.type] += owner.sampled
+    lines = ["kept alive by that thread (sampled): " + ", ".join(
+        f"{n} {t}" for t, n in held.most_common(TYPES_SHOWN))
+        + ("…" if len(held) > TYPES_SHOWN else "")] if held else []
     by_holder: dict[str, list[Owner]] = {}
     for owner in owners:
+        if owner.why == signatures.HELD_BY_A_THREAD:
+            continue
         by_holder.setdefault(owner.suspect or owner.root, []).append(owner)
-    lines = []
-    for holder, held in list(by_holder.items())[:HOLDERS_SHOWN]:
-        if held[0].suspect:
+    for holder, chains in list(by_holder.items())[:HOLDERS_SHOWN]:
+        if chains[0].suspect:
             lines.append(f"the leak begins at {holder}:")
         else:
             lines.append(f"{holder}:" if holder.startswith("held ") else f"held by {holder}:")
-        for owner in held[:TYPES_SHOWN]:
+        for owner in chains[:TYPES_SHOWN]:
             path = owner.path
             rest = "…" + path[len(holder):] if path.startswith(holder) else path
             site = f", allocated at {owner.site}" if owner.site else ""
@@ -121,18 +131,77 @@ def _leak_lines(leaking: Sequence[TestResult]) -> list[str]:
     return lines
 
 
+def next_steps(leaking: Sequence[TestResult], settings: Settings) -> list[str]:
+    """What a reader can do about the leaks, one line each, as pytest-cov says where its
+    report went."""
+    steps = []
+    if not settings.fail:
+        steps.append("fail the run on leaks (for CI): --leak-forensics-fail, or "
+                     "leak_forensics_fail = true in the ini")
+    first = leaking[0]
+    roots = [o.root for o in first.owners if o.suspect and o.why != signatures.HELD_BY_A_THREAD
+             and not o.root.startswith(signatures.ANONYMOUS_ROOTS)]
+    if first.resources:
+        resource = first.resources[0]
+        rule = f"resource:{resource.kind} {resource.detail.split(' (')[0]}*"
+    elif roots:
+        rule = f"root:{roots[0]}*"
+    elif first.sites:
+        rule = f"site:{first.sites[0].filename}:{first.sites[0].lineno}"
+    else:
+        rule = "type:NAME"
+    steps.append(f"accept a leak you cannot fix: leak_forensics_allow = {rule} (one rule a "
+                 "line in the ini; reported apart, never failing)")
+    if settings.save_dir is None:
+        steps.append("compare before and after: --leak-forensics-save=DIR, then "
+                     "leak-forensics diff BEFORE AFTER")
+    return steps
+
+
 def failure_text(result: TestResult) -> str:
     return "\n".join(["leak-forensics: this test leaks (--leak-forensics-fail)", *describe(result)])
 
 
-def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence[str],
-                  suspects: int, cleanup_errors: Sequence[str] = ()) -> None:
+#: Every verdict, in the order a reader acts on them, as words for a count.
+_VERDICT_WORDS = {
+    Verdict.LEAK: ("leaking", "leaking"),
+    Verdict.KNOWN: ("known leak", "known leaks"),
+    Verdict.INCONCLUSIVE: ("inconclusive", "inconclusive"),
+    Verdict.UNCONFIRMED: ("unconfirmed", "unconfirmed"),
+    Verdict.ERROR: ("error", "errors"),
+    Verdict.CLEAN: ("clean", "clean"),
+    Verdict.SKIPPED: ("skipped", "skipped"),
+    Verdict.NOT_CHECKED: ("not checked", "not checked"),
+}
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+def count_lines(results: Sequence[TestResult], suspects: int) -> list[str]:
+    """Every test accounted for, and what a suspect is, in plain words."""
     verdicts = Counter(r.verdict for r in results)
-    leaking = [r for r in results if r.verdict == Verdict.LEAK]
+    counts = ", ".join(plural(verdicts[v], *words) for v, words in _VERDICT_WORDS.items()
+                       if verdicts[v])
+    lines = [f"{plural(len(results), 'test')}: {counts or 'none checked'}"]
+    if suspects:
+        cleared = sum(r.verdict == Verdict.CLEAN and r.runs > 1 for r in results)
+        kept = "their own run" if suspects != 1 else "its own run"
+        lines.append(f"{plural(suspects, 'test was', 'tests were')} re-run to confirm what "
+                     f"{kept} kept (suspects); {cleared} of them came out clean")
+    return lines
+
+
+def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence[str],
+                  suspects: int, cleanup_errors: Sequence[str] = (),
+                  settings: Settings | None = None) -> None:
+    """``settings``: the run's, in pytest, for the next steps; a saved report has none."""
+    leaking = sorted((r for r in results if r.verdict == Verdict.LEAK),
+                     key=lambda r: -r.size_per_run)
     writer.write_sep("=", "leak forensics")
-    counts = ", ".join(f"{n} {v}" for v, n in verdicts.most_common())
-    writer.write_line(f"{len(results)} tests checked: {counts or 'none'}; "
-                      f"{suspects} re-run as suspects")
+    for line in count_lines(results, suspects):
+        writer.write_line(line)
     if leaking:
         writer.write_line("")
         for line in _leak_lines(leaking):
@@ -140,7 +209,7 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
         rows = [[r.nodeid, size_text(r.size_per_run) if _traced(r) else "-",
                  r.count_per_run if _traced(r) else max(_least(r, "blocks"), 0),
                  f"{r.sites[0].filename}:{r.sites[0].lineno}" if r.sites else "-"]
-                for r in sorted(leaking, key=lambda r: -r.size_per_run)]
+                for r in leaking]
         headers = ["leaking test", "size/run", "blocks/run", "top site"]
         if any(r.same_leak_as for r in leaking):
             same = {r.nodeid: r.same_leak_as or "" for r in leaking}
@@ -149,14 +218,27 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
         writer.write_line("")
         for line in tabulate(rows, headers=headers, tablefmt="simple").splitlines():
             writer.write_line(line)
-        for result in leaking:
+        failed = [r for r in leaking if r.fail and r.outcome != "failed"]
+        for result in leaking:  # in the table's order
             if result.same_leak_as is not None:
                 continue  # one line in the table; the leak is described once
+            if result in failed:
+                continue  # described under FAILURES, where the test failed for it
             writer.write_line("")
             lines = describe(result)
             writer.write_line(lines[0], yellow=True, bold=True)
             for line in lines[1:]:
                 writer.write_line("  " + line if line else "")
+        if failed:
+            writer.write_line("")
+            writer.write_line(f"{plural(len(failed), 'test')} failed because "
+                              f"{'it leaks' if len(failed) == 1 else 'they leak'} "
+                              "(--leak-forensics-fail; described under FAILURES): "
+                              + ", ".join(r.nodeid for r in failed), red=True)
+        if settings is not None:
+            writer.write_line("")
+            for line in next_steps(leaking, settings):
+                writer.write_line(line)
     known = [r for r in results if r.verdict == Verdict.KNOWN and r.known is not None]
     if known:
         writer.write_line("")
