@@ -8,6 +8,7 @@ measuring. A leak is never charged to them.
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -41,6 +42,29 @@ def user_namespace_values(is_user_file: Callable[[str], bool]) -> Iterator[objec
                 yield from list(vars(value).values())
             else:
                 yield value
+
+
+def user_roots(is_user_file: Callable[[str], bool]) -> list[tuple[str, dict[str, object]]]:
+    """The namespaces a reader can name in the code under test: each user module's
+    globals (``pkg.mod``) and each of its classes' attributes (``pkg.mod.Class``)."""
+    roots: list[tuple[str, dict[str, object]]] = []
+    for name, module in list(sys.modules.items()):
+        try:
+            filename = getattr(module, "__file__", None)
+            namespace = getattr(module, "__dict__", None)
+        except Exception:  # any object may sit in sys.modules (a dead weak proxy)
+            continue
+        if (not isinstance(filename, str) or not isinstance(namespace, dict)
+                or not is_user_file(filename)):
+            continue
+        roots.append((name, namespace))
+        for value in list(namespace.values()):
+            if issubclass(type(value), type) and getattr(value, "__module__", None) == name:
+                attributes = next((d for d in gc.get_referents(value)
+                                   if type(d) is dict), None)  # the class's own dict
+                if attributes is not None:
+                    roots.append((f"{name}.{value.__qualname__}", attributes))
+    return roots
 
 
 @functools.cache  # a process has few files, and realpath costs system calls

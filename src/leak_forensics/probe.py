@@ -28,6 +28,7 @@ from . import verdict
 from .analysis import growth, known_leaks, libraries, owners, samples, shared, signatures
 from .analysis.attribution import FrameClassifier, Kind
 from .cleanup.sweep import CleanupPass
+from .harness import user_roots
 from .integrations import sqlalchemy
 from .measure import census, meter, resources, stacks
 from .measure import threads as thread_tools
@@ -422,6 +423,11 @@ class Probe:
             return
         holders: list[object] = []
         if isinstance(sample, samples.Sample):
+            counted = {t.type for t in result.types}
+            result.types = (result.types + sorted(
+                (TypeGrowth(t, n) for t, n in sample.untracked_growth(
+                    settings.repeat.measured).items() if t not in counted),
+                key=lambda t: (-t.count_diff, t.type)))[: settings.top]
             try:
                 result.owners, holders = sample.owners(
                     self.heap, ignore=[k.holders for k in self.known])
@@ -446,7 +452,7 @@ class Probe:
         grown = [t.type for t in growth.recurring_types(censuses)[:samples.TYPES]]
         try:
             return samples.Sample.take(self.heap.visible_objects(), grown, self.classifier,
-                                       self._site)
+                                       self._site, user_roots(self._is_user))
         except Exception as exc:
             return self._owner_error(nodeid, exc)
 
@@ -493,8 +499,12 @@ class Probe:
         (filename, lineno), _ = charged
         return f"{self.classifier.display(filename)}:{lineno}"
 
+    def _is_user(self, filename: str) -> bool:
+        return self.classifier.kind(filename) is Kind.USER
+
     def _owner_error(self, nodeid: str, exc: Exception) -> str:
         """Owners are the last step: a failure there costs them, not the verdict."""
         message = f"owner chains not found: internal error: {type(exc).__name__}: {exc}"
         self.warn(f"{nodeid}: {message}")
         return message
+

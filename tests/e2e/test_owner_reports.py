@@ -120,8 +120,9 @@ def test_owners_name_the_holder_and_signatures_group_tests(run_forensics, pytest
         "leak shared by 2 tests into myapp.cache._MEMO[[]...[]] (*myapp.cache.Entry*), "
         "~* per run and test, allocated at myapp/cache.py:10, first seen in "
         "test_app.py::test_memo_a",
-        "*the leak begins at myapp.cache._MEMO[[]'a*'[]]:",
-        "*3 of 3 sampled myapp.cache.Entry, allocated at myapp/cache.py:10: … -> Entry",
+        "*the leak begins at myapp.cache._MEMO[[]...[]]:",
+        "*3 of 3 sampled myapp.cache.Entry, allocated at myapp/cache.py:10: _MEMO[[]'a*'[]] "
+        "-> Entry",
     ])
 
 
@@ -200,3 +201,48 @@ def test_it():
     pytester.makeini("[pytest]\nleak_forensics_owners = false\n")  # a bool ini key
     _, _, verdicts = run_forensics()
     assert verdicts["test_it"]["owners"] == []
+
+
+def test_holders_are_named_for_objects_the_collector_does_not_track(run_forensics,
+                                                                    pytester):
+    # Strings, bytes, bytearrays and numbers are what caches usually hold; the collector
+    # does not track them, so the reverse index cannot reach them: a forward search from
+    # the code's globals and class attributes does.
+    pytester.makepyfile(app="""
+_SEEN = []
+_CACHE = {}
+
+class Store:
+    blobs = {}
+""", test_app="""
+import itertools
+import app
+_n = itertools.count()
+
+def test_bytearrays():
+    app._SEEN.append(bytearray(1000))
+
+def test_keys():
+    k = next(_n)
+    app._CACHE[f"user-{k}"] = "..."
+
+def test_class_attribute():
+    app.Store.blobs[next(_n)] = b"x" * 300 + bytes([next(_n) % 256])
+""")
+    _, data, verdicts = run_forensics()
+    expected = {
+        "test_bytearrays": ("app._SEEN", "app._SEEN[...]", "bytearray", "test_app.py:6"),
+        "test_keys": ("app._CACHE", "app._CACHE[...]", "str", "test_app.py:10"),
+        "test_class_attribute": ("app.Store.blobs", "app.Store.blobs[...]", "bytes",
+                                 "test_app.py:13"),
+    }
+    for name, (root, where, kind, site) in expected.items():
+        entry = verdicts[name]
+        assert entry["verdict"] == "leak", entry
+        owners = [o for o in entry["owners"] if o["type"] == kind]
+        assert owners and owners[0]["root"] == root and owners[0]["where"] == where, entry
+        assert owners[0]["site"] == site
+        # The census cannot count them; the sites that made them can.
+        assert {"type": kind, "count_diff": 1} in entry["types"], entry["types"]
+    groups = {g["tests"][0].split("::")[1]: g for g in data["leak_groups"]}
+    assert all(not g["root"].startswith("no holder found") for g in groups.values()), groups

@@ -44,7 +44,8 @@ def test_terminal_summary():
         "out clean" in text
     assert "t.py::test_leak leaks 296 B (4 blocks) per run" in text
     assert "app.py:4" in text and "_MEMO[k] = []" in text
-    assert "the leak begins at app._MEMO['k']:" in text
+    assert "the leak begins at app._MEMO[...]:\n" in text  # the same on every run
+    assert "3 of 3 sampled list, allocated at app.py:4: _MEMO['k'] -> list" in text
     assert "thread: poller (poll) started at app.py:9, still alive" in text
     assert "t.py::test_known: 100 B (0 blocks) per run, allowlist rule root:app.*" in text
     assert "2 dict at app.py:5" in text[text.index("cyclic garbage"):]
@@ -123,3 +124,15 @@ def test_next_steps_say_how_to_fail_accept_and_compare():
     assert any("--leak-forensics-save=DIR, then leak-forensics diff" in line for line in lines)
     # A saved report read back has no settings: no advice about how it was run.
     assert not any("fail the run" in line for line in summary_lines([leaking("test_a", 1)]))
+
+
+@pytest.mark.parametrize(("root", "path", "expected"), [
+    ("myapp.cache._MEMO", "myapp.cache._MEMO['a4'].payload -> list", "_MEMO['a4'].payload -> list"),
+    ("thread Worker-1, frame _serve() at w.py:15, local 'seen'",
+     "thread Worker-1, frame _serve() at w.py:15, local 'seen'[4][0] -> Job", "seen[4][0] -> Job"),
+    ("kit.writer closure 'cache'", "kit.writer closure 'cache'.data[0] -> X", "cache.data[0] -> X"),
+    ("held outside Python", "held outside Python -> method", "held outside Python -> method"),
+])
+def test_owner_paths_read_like_code(root, path, expected):
+    from leak_forensics.reporters.terminal import short_path
+    assert short_path(Owner("t", root, path, None, path, 1, 1, None, "0" * 16)) == expected

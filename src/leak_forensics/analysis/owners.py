@@ -194,6 +194,95 @@ def _chain(heap: _Heap, target: object, is_new: Callable[[object], bool]) -> Cha
     return _render(f"held outside Python: {type_name(top)}", _walk(top, child_of), is_new)
 
 
+#: Keys that are values (equal when their contents are), not objects with an identity.
+_VALUE_KEYS = (str, bytes, int, float, complex, tuple, frozenset)
+
+#: Untracked objects kept per allocation site by the forward search.
+UNTRACKED_PER_SITE = 5
+#: Reached through a root, but not searched: the rest of the program (a module's dict,
+#: a class's, a function's globals) is another root's, or no one's the reader wrote.
+_NOT_SEARCHED = (types.ModuleType, type, types.FunctionType, types.BuiltinFunctionType,
+                 types.CodeType, types.FrameType, types.MethodType)
+
+
+@dataclass
+class Untracked:
+    """Leaked objects the collector does not track, each with its way from a root."""
+
+    #: (root name, nodes from the root's namespace down to the object, its site)
+    found: list[tuple[str, list[object], str]] = field(default_factory=list)
+    #: Objects of those paths the runs created (for the suspect edge).
+    new: set[int] = field(default_factory=set)
+    #: How many such objects each site made (all of them, not only those kept).
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def untracked_leaks(roots: Sequence[tuple[str, dict[str, object]]],
+                    new_tracked: set[int], site_of: Callable[[object], str | None],
+                    limit: int = SEARCH_LIMIT) -> Untracked:
+    """Strings, bytes, numbers and containers of only those that the runs made and a
+    root still reaches (tracing must be on).
+
+    The collector does not track them, so the reverse index cannot lead from them to a
+    root; but ``gc.get_referents`` returns them, so a forward search from the roots
+    (the code under test's module globals and class attributes) finds them, with
+    ``site_of`` (their allocation site, None when they existed before tracing) telling
+    the leaked ones. Only the outermost new object of each is kept: what sits inside a
+    new container belongs to that container's own chain.
+    """
+    result = Untracked()
+    skip = {id(m.__dict__) for m in list(sys.modules.values())
+            if issubclass(type(m), types.ModuleType)}
+    seen: set[int] = set()
+    per_site: dict[str, int] = {}
+    for name, namespace in roots:
+        if id(namespace) in seen:
+            continue
+        seen.add(id(namespace))
+        parent_of: dict[int, object] = {}
+        queue = deque([namespace])
+        while queue and len(seen) < limit:
+            node = queue.popleft()
+            node_is_new = id(node) in new_tracked or id(node) in result.new
+            children = gc.get_referents(node)
+            if isinstance(node, dict):  # a dict of string keys does not visit its keys
+                children += dict.keys(node)
+            for child in children:
+                if (id(child) in seen or id(child) in skip
+                        or issubclass(type(child), _NOT_SEARCHED)):
+                    continue
+                seen.add(id(child))
+                parent_of[id(child)] = node
+                queue.append(child)
+                if gc.is_tracked(child):
+                    continue
+                site = site_of(child)
+                if site is None:
+                    continue
+                result.new.add(id(child))
+                if node_is_new:
+                    continue
+                per_site[site] = per_site.get(site, 0) + 1
+                result.counts[site] = per_site[site]
+                if per_site[site] > UNTRACKED_PER_SITE:
+                    continue
+                nodes = [child]
+                while nodes[-1] is not namespace:
+                    nodes.append(parent_of[id(nodes[-1])])
+                result.found.append((name, nodes[::-1], site))
+    return result
+
+
+def untracked_chains(untracked: Untracked, new_tracked: set[int]) -> list[Chain]:
+    """The chains of ``untracked_leaks``. A tuple or frozenset on a path is new: it cannot
+    have gained the new object it leads to, so it was made with it (its own allocation
+    site may be a free-list block's older one, which says nothing)."""
+    def is_new(obj: object) -> bool:
+        return (id(obj) in new_tracked or id(obj) in untracked.new
+                or type(obj) in (tuple, frozenset))
+    return [_render(name, nodes, is_new, namespace=True) for name, nodes, _ in untracked.found]
+
+
 def _walk(start: object, child_of: dict[int, object]) -> list[object]:
     """From a holder down to the target, following the search's links."""
     nodes = [start]
@@ -212,7 +301,7 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
     suspect_at: int | None = None
     holder: object | None = None
     parent: object | None = None
-    key_is_new = False
+    key_is_new = key_is_value = False
     i = 0
     while i + 1 < len(nodes):
         text, pattern, used = _edge(nodes, i, namespace and i == 0)
@@ -223,6 +312,7 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
             parent = _owner_of(nodes, at)
             key = _key_of(holder, nodes[at + 1])
             key_is_new = key is not None and is_new(key)
+            key_is_value = isinstance(key, _VALUE_KEYS)
         texts.append(text)
         patterns.append(pattern)
         i += used
@@ -238,7 +328,8 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
                  f"{root}{''.join(patterns)} -> {short}",
                  None if end is None else root + "".join(patterns[:end]), holder,
                  None if holder is None else patterns_.explain(
-                     parent, holder, root, f"{root}{''.join(texts)}", key_is_new))
+                     parent, holder, root, f"{root}{''.join(texts)}", key_is_new,
+                     key_is_value))
 
 
 def _owner_of(nodes: list[object], at: int) -> object | None:

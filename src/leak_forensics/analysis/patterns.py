@@ -13,24 +13,35 @@ import logging
 import sys
 import weakref
 
+# Each says why the holder never lets go, then what to do about it.
 WEAK_KEYS = ("a WeakKeyDictionary whose values hold their keys: an entry leaves only when "
-             "its key dies, and its own value keeps the key alive")
+             "its key dies, and its own value keeps the key alive; keep only a weak "
+             "reference to the key in the value (weakref.ref), or delete the entry")
 WEAK_VALUES = ("a WeakValueDictionary whose values something else keeps alive (often "
-               "their own keys or a cycle through the dictionary)")
+               "their own keys or a cycle through the dictionary); find that other "
+               "reference in the holders below")
 UNBOUNDED_LRU = ("an lru_cache without a size limit (maxsize=None, or functools.cache): "
-                 "it keeps every argument and result it has seen")
+                 "it keeps every argument and result it has seen; bound it "
+                 "(lru_cache(maxsize=N)) or call its cache_clear() in a fixture")
 LOGGING_HANDLERS = ("handlers added to a logger and never removed: each one is called, "
-                    "and kept, for the rest of the process")
+                    "and kept, for the rest of the process; remove it when the test ends "
+                    "(logger.removeHandler), or add it in a fixture that does")
 SYS_MODULES = ("modules added to sys.modules and never removed: an import system "
-               "registry that nothing empties")
+               "registry that nothing empties; pop the module when done "
+               "(monkeypatch.setitem(sys.modules, ...) does)")
+MEMO_BY_VALUE = ("a memo that keeps a result for every new argument it is called with and "
+                 "never forgets one; bound it (functools.lru_cache(maxsize=N)) or empty it "
+                 "in a fixture")
 KEYED_BY_NEW = ("a cache keyed by objects each run creates (a class, a function, an "
-                "instance made by the test): every run adds an entry, and nothing removes it")
+                "instance made by the test): every run adds an entry, and nothing removes "
+                "it; key it by something stable, or make it a WeakKeyDictionary")
 
 
 def explain(parent: object | None, holder: object, root: str, path: str,
-            key_is_new: bool = False) -> str | None:
+            key_is_new: bool = False, key_is_value: bool = False) -> str | None:
     """Why ``holder`` (held by ``parent`` on the chain from ``root``) keeps its entries;
-    ``key_is_new``: the entry's key was itself made by the leaking runs."""
+    ``key_is_new``: the entry's key was itself made by the leaking runs; ``key_is_value``:
+    it is a string, number or tuple (a memo's argument), not an object with an identity."""
     # Their entries live in ``.data``, an implementation detail typeshed leaves out.
     data = getattr(parent, "data", None)
     if isinstance(parent, weakref.WeakKeyDictionary) and holder is data:
@@ -45,5 +56,5 @@ def explain(parent: object | None, holder: object, root: str, path: str,
     if holder is sys.modules or (root == "sys" and path.startswith("sys.modules[")):
         return SYS_MODULES
     if key_is_new and type(holder) is dict:
-        return KEYED_BY_NEW
+        return MEMO_BY_VALUE if key_is_value else KEYED_BY_NEW
     return None

@@ -27,17 +27,22 @@ PER_TYPE = 5
 
 class Sample:
     def __init__(self, objects: list[object], sites: list[str | None], new: set[int],
-                 classifier: FrameClassifier) -> None:
+                 classifier: FrameClassifier,
+                 untracked: owners.Untracked | None = None) -> None:
         self.objects = objects
         self.sites = sites
         self.new = new
         self.classifier = classifier
+        self.untracked = untracked or owners.Untracked()
 
     @classmethod
     def take(cls, created: list[object], types: Sequence[str], classifier: FrameClassifier,
-             site_of: Callable[[Frames], str | None]) -> Sample | None:
+             site_of: Callable[[Frames], str | None],
+             roots: Sequence[tuple[str, dict[str, object]]] = ()) -> Sample | None:
         """``created``: what the collector sees since the runs began; ``types``: those that
-        grew on every run, most first; ``site_of``: the line a traceback is charged to."""
+        grew on every run, most first; ``site_of``: the line a traceback is charged to;
+        ``roots``: the namespaces of the code under test, searched forward for leaked
+        objects the collector does not track (``owners.untracked_leaks``)."""
         wanted: dict[str, list[object]] = {name: [] for name in types}
         # A dict that existed before (empty, or holding only atomic values) is tracked
         # only from its first container value on: it shows as created, though it has
@@ -57,9 +62,30 @@ class Sample:
             bucket.append(obj)
             sites[id(obj)] = site
         picked = [obj for bucket in wanted.values() for obj in bucket]
-        if not picked:
+
+        def untracked_site(obj: object) -> str | None:
+            found = tracemalloc.get_object_traceback(obj)
+            return None if found is None else site_of(
+                tuple((f.filename, f.lineno) for f in reversed(found)))
+
+        untracked = owners.untracked_leaks(roots, new, untracked_site) if roots else None
+        if not picked and (untracked is None or not untracked.found):
             return None
-        return cls(picked, [sites[id(obj)] for obj in picked], new, classifier)
+        return cls(picked, [sites[id(obj)] for obj in picked], new, classifier, untracked)
+
+    def untracked_growth(self, runs: int) -> dict[str, int]:
+        """Per type of the untracked objects found, how many the traced ``runs`` made per
+        run: counted at the sites that made only that type (the census cannot count
+        objects the collector does not track)."""
+        types_at: dict[str, set[str]] = {}
+        for _, nodes, site in self.untracked.found:
+            types_at.setdefault(site, set()).add(type_name(nodes[-1]))
+        growth: dict[str, int] = {}
+        for site, found in types_at.items():
+            if len(found) == 1:
+                (only,) = found
+                growth[only] = growth.get(only, 0) + self.untracked.counts[site] // runs
+        return {name: n for name, n in growth.items() if n > 0}
 
     def owners(self, heap: HeapWindow, ignore: Sequence[object] = ()
                ) -> tuple[list[Owner], list[object]]:
@@ -69,13 +95,16 @@ class Sample:
         with heap.whole():
             chains = owners.owner_chains(objects, lambda o: id(o) in self.new,
                                          display=self.classifier.display, ignore=ignore)
+        chains += owners.untracked_chains(self.untracked, self.new)
+        sites = [*self.sites, *(site for _, _, site in self.untracked.found)]
+        self.untracked = owners.Untracked()
         del objects
         # The harness is never a leak's owner: what only pytest keeps (caplog's record
         # list, the running item that ``_pytest.assertion.util._reprcompare`` closes over)
         # is a new object of a growing type by chance, not what the code leaked.
         # Their suspect edges are still the leak's holders (``shared``) where they are.
         holders = [c.holder for c in chains if c.holder is not None]
-        kept = [(c, site) for c, site in zip(chains, self.sites, strict=True)
+        kept = [(c, site) for c, site in zip(chains, sites, strict=True)
                 if not _harness_root(c.root)]
         found = signatures.group_owners([c for c, _ in kept], [site for _, site in kept])
         del kept

@@ -94,19 +94,37 @@ def _owner_lines(owners: Sequence[Owner]) -> list[str]:
     for owner in owners:
         if owner.why == signatures.HELD_BY_A_THREAD:
             continue
-        by_holder.setdefault(owner.suspect or owner.root, []).append(owner)
+        # The normalised place (``_MEMO[...]``) reads the same on every run, where one
+        # sampled entry's index (``_MEMO[16]``) does not.
+        by_holder.setdefault(owner.where if owner.suspect else owner.root, []).append(owner)
     for holder, chains in list(by_holder.items())[:HOLDERS_SHOWN]:
         if chains[0].suspect:
             lines.append(f"the leak begins at {holder}:")
         else:
             lines.append(f"{holder}:" if holder.startswith("held ") else f"held by {holder}:")
         for owner in chains[:TYPES_SHOWN]:
-            path = owner.path
-            rest = "…" + path[len(holder):] if path.startswith(holder) else path
             site = f", allocated at {owner.site}" if owner.site else ""
             lines.append(f"  {owner.sampled} of {owner.of} sampled {owner.type}"
-                         f"{site}: {rest}")
+                         f"{site}: {short_path(owner)}")
     return lines
+
+
+def short_path(owner: Owner) -> str:
+    """One sampled chain as code reads it, from the root's own name: ``_MEMO['a4'].payload
+    -> list`` for ``myapp.cache._MEMO``, ``seen[4] -> Job`` for a thread frame's local
+    ``seen``."""
+    root, path = owner.root, owner.path
+    if not path.startswith(root):
+        return path
+    if root.startswith("thread ") and root.endswith("'") and ", local '" in root:
+        name = root[root.rindex(", local '") + len(", local '"):-1]
+    elif root.endswith("'") and " closure '" in root:
+        name = root[root.rindex(" closure '") + len(" closure '"):-1]
+    elif root.replace(".", "").replace("_", "").isalnum():
+        name = root.rsplit(".", 1)[-1]
+    else:
+        return path
+    return name + path[len(root):]
 
 
 def _leak_lines(leaking: Sequence[TestResult]) -> list[str]:
