@@ -124,7 +124,8 @@ def test_a_leak_into_the_encodings_cache_is_found(run_forensics, pytester):
     entry = verdicts["test_decodes_a_response_with_its_own_charset"]
     if sys.version_info[:2] == (3, 12):
         # codecs.lookup interns the name it is asked for, and on 3.12 an interned string
-        # is immortal and not counted (docs/how-it-works.md, Known limits): the entry is all there is.
+        # is immortal and not counted (docs/how-it-works.md, Known limits): the entry is
+        # all there is.
         assert entry["verdict"] == "clean", entry
         return
     assert entry["verdict"] == "leak", entry

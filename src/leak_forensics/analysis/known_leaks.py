@@ -53,6 +53,9 @@ BUILT_IN: tuple[Rule, ...] = (
     Rule("root", "*.dbapi_connection -> list*",
          "sqlite3 connections keep a weak reference to each cursor and drop the dead ones "
          "only every 200 cursors", "built-in"),
+    Rule("root", "*.dbapi_connection -> _lru_cache_wrapper*",
+         "sqlite3 connections keep their last 128 statements (cached_statements) in an "
+         "lru_cache, which each new statement grows until it is full", "built-in"),
 )
 
 

@@ -19,6 +19,7 @@ was there before is an expected holder; the edge after it is where the leak begi
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import sys
 import threading
@@ -51,6 +52,9 @@ class Chain:
     holder: object | None = field(default=None, compare=False, repr=False)
     #: Why that holder never lets go, when it is a well-known pattern (``patterns``).
     why: str | None = None
+    #: Found by the forward search (``untracked_leaks``): an object the collector does not
+    #: track, held beside what the backward search found.
+    untracked: bool = False
 
     @property
     def where(self) -> str:
@@ -195,7 +199,14 @@ def _chain(heap: _Heap, target: object, is_new: Callable[[object], bool]) -> Cha
 
 
 #: Keys that are values (equal when their contents are), not objects with an identity.
-_VALUE_KEYS = (str, bytes, int, float, complex, tuple, frozenset)
+_VALUES = (str, bytes, int, float, complex, bool, type(None))
+
+
+def _is_value(key: object) -> bool:
+    """A string, a number, or a tuple or frozenset of only those: a memo's argument."""
+    if isinstance(key, (tuple, frozenset)):
+        return all(_is_value(item) for item in key)
+    return isinstance(key, _VALUES)
 
 #: Untracked objects kept per allocation site by the forward search.
 UNTRACKED_PER_SITE = 5
@@ -245,7 +256,8 @@ def untracked_leaks(roots: Sequence[tuple[str, dict[str, object]]],
             node = queue.popleft()
             node_is_new = id(node) in new_tracked or id(node) in result.new
             children = gc.get_referents(node)
-            if isinstance(node, dict):  # a dict of string keys does not visit its keys
+            # (types only: a dead weak proxy raises on isinstance)
+            if issubclass(type(node), dict):  # a dict of string keys does not visit them
                 children += dict.keys(node)
             for child in children:
                 if (id(child) in seen or id(child) in skip
@@ -280,7 +292,8 @@ def untracked_chains(untracked: Untracked, new_tracked: set[int]) -> list[Chain]
     def is_new(obj: object) -> bool:
         return (id(obj) in new_tracked or id(obj) in untracked.new
                 or type(obj) in (tuple, frozenset))
-    return [_render(name, nodes, is_new, namespace=True) for name, nodes, _ in untracked.found]
+    return [dataclasses.replace(_render(name, nodes, is_new, namespace=True), untracked=True)
+            for name, nodes, _ in untracked.found]
 
 
 def _walk(start: object, child_of: dict[int, object]) -> list[object]:
@@ -312,7 +325,7 @@ def _render(root: str, nodes: list[object], is_new: Callable[[object], bool],
             parent = _owner_of(nodes, at)
             key = _key_of(holder, nodes[at + 1])
             key_is_new = key is not None and is_new(key)
-            key_is_value = isinstance(key, _VALUE_KEYS)
+            key_is_value = _is_value(key)
         texts.append(text)
         patterns.append(pattern)
         i += used

@@ -23,6 +23,8 @@ WEAK_VALUES = ("a WeakValueDictionary whose values something else keeps alive (o
 UNBOUNDED_LRU = ("an lru_cache without a size limit (maxsize=None, or functools.cache): "
                  "it keeps every argument and result it has seen; bound it "
                  "(lru_cache(maxsize=N)) or call its cache_clear() in a fixture")
+BOUNDED_LRU = ("an lru_cache with a size limit: it keeps each new argument and result until "
+               "it holds maxsize of them, then stays that size; not a leak past that")
 LOGGING_HANDLERS = ("handlers added to a logger and never removed: each one is called, "
                     "and kept, for the rest of the process; remove it when the test ends "
                     "(logger.removeHandler), or add it in a fixture that does")
@@ -48,9 +50,9 @@ def explain(parent: object | None, holder: object, root: str, path: str,
         return WEAK_KEYS
     if isinstance(parent, weakref.WeakValueDictionary) and holder is data:
         return WEAK_VALUES
-    if (isinstance(parent, functools._lru_cache_wrapper)
-            and parent.cache_parameters().get("maxsize") is None):
-        return UNBOUNDED_LRU
+    if isinstance(parent, functools._lru_cache_wrapper):
+        return (UNBOUNDED_LRU if parent.cache_parameters().get("maxsize") is None
+                else BOUNDED_LRU)
     if isinstance(parent, (logging.Logger, logging.RootLogger)) and holder is parent.handlers:
         return LOGGING_HANDLERS
     if holder is sys.modules or (root == "sys" and path.startswith("sys.modules[")):

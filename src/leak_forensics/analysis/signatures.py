@@ -54,6 +54,7 @@ def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[O
     for i, chain in enumerate(chains):
         groups[(chain.type, chain.pattern)].append(i)
     entries = []
+    tracked: list[Owner] = []
     for members in groups.values():
         first = chains[members[0]]
         known = Counter(site for i in members if (site := sites[i]) is not None)
@@ -63,7 +64,9 @@ def group_owners(chains: Sequence[Chain], sites: Sequence[str | None]) -> list[O
             where=first.where, sampled=len(members), of=sampled[first.type], site=site,
             signature=signature(first, site),
             why=next((w for i in members if (w := chains[i].why) is not None), None)))
-    entries = _fold_into_the_holder(entries)
+        if not first.untracked:
+            tracked.append(entries[-1])
+    entries = _fold_into_the_holder(entries, tracked)
     entries.sort(key=lambda e: (-e.sampled, e.type))
     return entries
 
@@ -72,8 +75,11 @@ def _named_holder(owner: Owner) -> bool:
     return owner.suspect is not None and not owner.root.startswith(ANONYMOUS_ROOTS)
 
 
-def _fold_into_the_holder(entries: list[Owner]) -> list[Owner]:
-    holders = {(o.signature, o.where) for o in entries if _named_holder(o)}
+def _fold_into_the_holder(entries: list[Owner], tracked: Sequence[Owner]) -> list[Owner]:
+    """``tracked``: the entries of objects the collector tracks. Strings or numbers found
+    in another holder are a leak of their own there; they do not make the objects only
+    C holds (which are tracked objects' parts) any less this holder's."""
+    holders = {(o.signature, o.where) for o in tracked if _named_holder(o)}
     if len(holders) != 1:
         return entries
     ((key, where),) = holders
@@ -148,10 +154,15 @@ def leak_groups(results: Sequence[TestResult]) -> list[LeakGroup]:
             if owner.type not in types[key]:
                 types[key].append(owner.type)
     places: dict[str, list[str]] = {}
-    for key, tests in members.items():
+    # Most tests first: a site a larger group's tests all share is that leak's, not
+    # also the place of a smaller leak one of those tests has beside it.
+    for key, tests in sorted(members.items(), key=lambda kv: -len(kv[1])):
         common = set.intersection(*({_place(s) for s in r.sites} for r in tests))
         own = [o.site for r in tests for o in r.owners if o.signature == key and o.site]
-        places[key] = sorted(common | set(own), key=lambda p: (p not in own, p))
+        mine = {id(r) for r in tests}
+        claimed = {p for other, found in places.items()
+                   if mine <= {id(r) for r in members[other]} for p in found}
+        places[key] = sorted((common - claimed) | set(own), key=lambda p: (p not in own, p))
     whys: dict[str, str] = {}
     for result in results:
         for owner in result.owners:
