@@ -119,9 +119,10 @@ def test_usage_and_input_errors_exit_2_in_one_line(tmp_path):
                  ["show", str(tmp_path / "program.py")]):
         done = run_cli(*args)
         assert done.returncode == 2, args
-        # One line saying what is wrong (argparse puts the usage above a usage error).
+        # One line saying what is wrong; the usage block is --help's, not the error's.
         assert "Traceback" not in done.stderr
-        assert done.stderr.strip().splitlines()[-1].startswith("leak-forensics")
+        assert len(done.stderr.splitlines()) == 1 and done.stderr.startswith(
+            "leak-forensics"), done.stderr
 
 
 def pickled(tmp_path: Path) -> tuple[Path, tracemalloc.Snapshot]:
