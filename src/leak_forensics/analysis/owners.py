@@ -208,6 +208,9 @@ def _is_value(key: object) -> bool:
         return all(_is_value(item) for item in key)
     return isinstance(key, _VALUES)
 
+#: Objects with no referents that the collector never tracks: leaves of the search.
+_ATOMS = frozenset({str, bytes, bytearray, int, float, complex, bool, type(None)})
+
 #: Untracked objects kept per allocation site by the forward search.
 UNTRACKED_PER_SITE = 5
 #: Reached through a root, but not searched: the rest of the program (a module's dict,
@@ -246,6 +249,17 @@ def untracked_leaks(roots: Sequence[tuple[str, dict[str, object]]],
             if issubclass(type(m), types.ModuleType)}
     seen: set[int] = set()
     per_site: dict[str, int] = {}
+
+    def keep(child: object, site: str, parent: object, name: str, namespace: object,
+             parent_of: dict[int, object]) -> None:
+        per_site[site] = per_site.get(site, 0) + 1
+        result.counts[site] = per_site[site]
+        if per_site[site] <= UNTRACKED_PER_SITE:
+            nodes = [child, parent]
+            while nodes[-1] is not namespace:
+                nodes.append(parent_of[id(nodes[-1])])
+            result.found.append((name, nodes[::-1], site))
+
     for name, namespace in roots:
         if id(namespace) in seen:
             continue
@@ -254,34 +268,37 @@ def untracked_leaks(roots: Sequence[tuple[str, dict[str, object]]],
         queue = deque([namespace])
         while queue and len(seen) < limit:
             node = queue.popleft()
-            node_is_new = id(node) in new_tracked or id(node) in result.new
+            node_key = id(node)
+            node_is_new = node_key in new_tracked or node_key in result.new
             children = gc.get_referents(node)
             # (types only: a dead weak proxy raises on isinstance)
             if issubclass(type(node), dict):  # a dict of string keys does not visit them
                 children += dict.keys(node)
             for child in children:
-                if (id(child) in seen or id(child) in skip
-                        or issubclass(type(child), _NOT_SEARCHED)):
+                if type(child) in _ATOMS:
+                    # No referents, so never queued; and most are old: asked for their
+                    # site first, which allocates nothing for an old one (under tracing,
+                    # every int or set entry made costs a traceback).
+                    site = site_of(child)
+                    if site is not None and id(child) not in result.new:
+                        result.new.add(id(child))
+                        if not node_is_new:
+                            keep(child, site, node, name, namespace, parent_of)
                     continue
-                seen.add(id(child))
-                parent_of[id(child)] = node
+                key = id(child)
+                if key in seen or key in skip or issubclass(type(child), _NOT_SEARCHED):
+                    continue
+                seen.add(key)
+                parent_of[key] = node
                 queue.append(child)
                 if gc.is_tracked(child):
                     continue
                 site = site_of(child)
                 if site is None:
                     continue
-                result.new.add(id(child))
-                if node_is_new:
-                    continue
-                per_site[site] = per_site.get(site, 0) + 1
-                result.counts[site] = per_site[site]
-                if per_site[site] > UNTRACKED_PER_SITE:
-                    continue
-                nodes = [child]
-                while nodes[-1] is not namespace:
-                    nodes.append(parent_of[id(nodes[-1])])
-                result.found.append((name, nodes[::-1], site))
+                result.new.add(key)
+                if not node_is_new:
+                    keep(child, site, node, name, namespace, parent_of)
     return result
 
 

@@ -68,7 +68,8 @@ class Sample:
             return None if found is None else site_of(
                 tuple((f.filename, f.lineno) for f in reversed(found)))
 
-        untracked = owners.untracked_leaks(roots, new, untracked_site) if roots else None
+        untracked = _in_shallow_thread(
+            lambda: owners.untracked_leaks(roots, new, untracked_site)) if roots else None
         if not picked and (untracked is None or not untracked.found):
             return None
         return cls(picked, [sites[id(obj)] for obj in picked], new, classifier, untracked)
@@ -111,6 +112,32 @@ class Sample:
         del chains
         heap.collect()  # the search's index is gone; its cycles too
         return found, holders
+
+
+def _in_shallow_thread(search: Callable[[], owners.Untracked]) -> owners.Untracked:
+    """Run ``search`` on a thread of its own, and wait for it.
+
+    It must run while tracemalloc traces (to tell new objects from old), and tracing
+    costs every allocation a traceback: at the depth of a pytest hook, ~80 us each, which
+    made one search ~10 s. A new thread's stack is a few frames deep.
+    """
+    import threading
+
+    found: list[owners.Untracked] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            found.append(search())
+        except BaseException as exc:  # handed back to the caller's thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, name="leak-forensics-untracked-search")
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+    return found[0]
 
 
 def _harness_root(root: str) -> bool:
