@@ -23,20 +23,27 @@ HARNESS_TYPE_PREFIXES = tuple(f"{name}." for name in (*HARNESS_PACKAGES, "tracem
 _OWN_DIR = os.path.join(os.path.normcase(os.path.realpath(os.path.dirname(__file__))), "")
 
 
-def user_namespace_values(is_user_file: Callable[[str], bool]) -> Iterator[object]:
-    """Every module global and class attribute of the code under test (modules whose
-    file ``is_user_file``). Read through ``sys.modules``, because the collector cannot
-    see who refers to what in a frozen heap; any object may sit in ``sys.modules`` (a
-    dead weak proxy raises on every attribute), so what cannot be read is passed over."""
-    for module in list(sys.modules.values()):
+def _user_modules(is_user_file: Callable[[str], bool]
+                  ) -> Iterator[tuple[str, dict[str, object]]]:
+    """Name and namespace of each module of the code under test (whose file
+    ``is_user_file``). Any object may sit in ``sys.modules`` (a dead weak proxy raises on
+    every attribute), so what cannot be read is passed over."""
+    for name, module in list(sys.modules.items()):
         try:
             filename = getattr(module, "__file__", None)
             namespace = getattr(module, "__dict__", None)
         except Exception:
             continue
-        if (not isinstance(filename, str) or not isinstance(namespace, dict)
-                or not is_user_file(filename)):
-            continue
+        if (isinstance(filename, str) and isinstance(namespace, dict)
+                and is_user_file(filename)):
+            yield name, namespace
+
+
+def user_namespace_values(is_user_file: Callable[[str], bool]) -> Iterator[object]:
+    """Every module global and class attribute of the code under test. Read through
+    ``sys.modules``, because the collector cannot see who refers to what in a frozen
+    heap."""
+    for _, namespace in _user_modules(is_user_file):
         for value in list(namespace.values()):
             if issubclass(type(value), type):  # not isinstance: a dead proxy raises
                 yield from list(vars(value).values())
@@ -48,18 +55,12 @@ def user_roots(is_user_file: Callable[[str], bool]) -> list[tuple[str, dict[str,
     """The namespaces a reader can name in the code under test: each user module's
     globals (``pkg.mod``) and each of its classes' attributes (``pkg.mod.Class``)."""
     roots: list[tuple[str, dict[str, object]]] = []
-    for name, module in list(sys.modules.items()):
-        try:
-            filename = getattr(module, "__file__", None)
-            namespace = getattr(module, "__dict__", None)
-        except Exception:  # any object may sit in sys.modules (a dead weak proxy)
-            continue
-        if (not isinstance(filename, str) or not isinstance(namespace, dict)
-                or not is_user_file(filename)):
-            continue
+    for name, namespace in _user_modules(is_user_file):
         roots.append((name, namespace))
         for value in list(namespace.values()):
-            if issubclass(type(value), type) and getattr(value, "__module__", None) == name:
+            # type() first: isinstance asks a dead weak proxy, which raises
+            if (issubclass(type(value), type) and isinstance(value, type)
+                    and value.__module__ == name):
                 attributes = next((d for d in gc.get_referents(value)
                                    if type(d) is dict), None)  # the class's own dict
                 if attributes is not None:

@@ -244,8 +244,8 @@ class Probe:
             traced=traced, memory=memory, found=bool(result.sites or result.types),
             resources=bool(result.resources), size=result.size_per_run,
             threshold=settings.threshold)
-        if traced and memory and result.size_per_run > 0 and not verdict.over_threshold(
-                result.size_per_run, settings.threshold):
+        if verdict.under_threshold(traced=traced, memory=memory, size=result.size_per_run,
+                                   threshold=settings.threshold):
             self._under_threshold(result, settings.threshold)
             if result.verdict == Verdict.CLEAN:
                 return result
@@ -259,10 +259,9 @@ class Probe:
             return result
         result.fail = settings.fail
         rule = known_leaks.match(result, (*settings.allow, *known_leaks.BUILT_IN))
-        is_user = lambda f: self.classifier.kind(f) is Kind.USER  # noqa: E731
         known = rule.known() if rule is not None else (
-            None if settings.fail_library else libraries.library_leak(result, is_user)
-            or libraries.library_cache(result, is_user))
+            None if settings.fail_library else libraries.library_leak(result, self._is_user)
+            or libraries.library_cache(result, self._is_user))
         result.verdict = verdict.known(result.verdict, known is not None)
         if known is not None:
             result.fail, result.known = False, known
@@ -507,4 +506,3 @@ class Probe:
         message = f"owner chains not found: internal error: {type(exc).__name__}: {exc}"
         self.warn(f"{nodeid}: {message}")
         return message
-

@@ -93,7 +93,14 @@ def explained(*, traced: bool, memory: bool, found: bool, resources: bool = Fals
         return Verdict.LEAK
     if not found or size <= 0:
         return Verdict.INCONCLUSIVE
-    return Verdict.LEAK if over_threshold(size, threshold) else Verdict.CLEAN
+    return Verdict.CLEAN if under_threshold(traced=traced, memory=memory, size=size,
+                                            threshold=threshold) else Verdict.LEAK
+
+
+def under_threshold(*, traced: bool, memory: bool, size: int, threshold: int) -> bool:
+    """Did the traced memory grow, but by less per run than the threshold? Then it is not
+    a leak of memory (a leaked resource beside it still is one)."""
+    return traced and memory and size > 0 and not over_threshold(size, threshold)
 
 
 def over_threshold(size_per_run: int, threshold: int) -> bool:

@@ -208,8 +208,9 @@ def _is_value(key: object) -> bool:
         return all(_is_value(item) for item in key)
     return isinstance(key, _VALUES)
 
+
 #: Objects with no referents that the collector never tracks: leaves of the search.
-_ATOMS = frozenset({str, bytes, bytearray, int, float, complex, bool, type(None)})
+_ATOMS = frozenset({*_VALUES, bytearray})
 
 #: Untracked objects kept per allocation site by the forward search.
 UNTRACKED_PER_SITE = 5
@@ -248,13 +249,11 @@ def untracked_leaks(roots: Sequence[tuple[str, dict[str, object]]],
     skip = {id(m.__dict__) for m in list(sys.modules.values())
             if issubclass(type(m), types.ModuleType)}
     seen: set[int] = set()
-    per_site: dict[str, int] = {}
 
     def keep(child: object, site: str, parent: object, name: str, namespace: object,
              parent_of: dict[int, object]) -> None:
-        per_site[site] = per_site.get(site, 0) + 1
-        result.counts[site] = per_site[site]
-        if per_site[site] <= UNTRACKED_PER_SITE:
+        result.counts[site] = result.counts.get(site, 0) + 1
+        if result.counts[site] <= UNTRACKED_PER_SITE:
             nodes = [child, parent]
             while nodes[-1] is not namespace:
                 nodes.append(parent_of[id(nodes[-1])])

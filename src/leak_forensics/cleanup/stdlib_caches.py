@@ -198,7 +198,6 @@ def _flush_standard_streams() -> None:
             flush()
 
 
-
 SAFE: dict[str, Callable[[], None]] = {
     "__warningregistry__": _clear_warning_registries,
     "re.purge": lambda: _call("re", "purge"),
@@ -224,6 +223,7 @@ SAFE: dict[str, Callable[[], None]] = {
 
 #: Steps that every read of the counters does itself (``measure.meter``).
 EMPTIED_BY_READS = frozenset({"type cache"})
+
 UNSAFE: dict[str, Callable[[], None]] = {
     "ctypes": lambda: _call("ctypes", "_reset_cache"),
     "mimetypes": lambda: _call("mimetypes", "_default_mime_types"),

@@ -89,8 +89,7 @@ _METAVARS = {"leak_forensics_include": "GLOB", "leak_forensics_exclude": "GLOB",
              "leak_forensics_json": "PATH", "leak_forensics_repeat": "W:N",
              "leak_forensics_threshold": "SIZE", "leak_forensics_frames": "N",
              "leak_forensics_top": "N", "leak_forensics_budget": "SHARE",
-             "leak_forensics_save": "DIR", "leak_forensics_owners": "BOOL",
-             "leak_forensics_thread_timeout": "SECONDS"}
+             "leak_forensics_save": "DIR", "leak_forensics_thread_timeout": "SECONDS"}
 
 
 def add_options(parser: pytest.Parser) -> None:
