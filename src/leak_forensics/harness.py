@@ -28,7 +28,7 @@ def _user_modules(is_user_file: Callable[[str], bool]
     """Name and namespace of each module of the code under test (whose file
     ``is_user_file``). Any object may sit in ``sys.modules`` (a dead weak proxy raises on
     every attribute), so what cannot be read is passed over."""
-    for name, module in list(sys.modules.items()):
+    for name, module in sys.modules.copy().items():
         try:
             filename = getattr(module, "__file__", None)
             namespace = getattr(module, "__dict__", None)

@@ -86,7 +86,7 @@ class _Heap:
                     add(id(held), []).append(holder)
         self.referrers = referrers
         del objects
-        self.module_dicts = {id(m.__dict__): name for name, m in list(sys.modules.items())
+        self.module_dicts = {id(m.__dict__): name for name, m in sys.modules.copy().items()
                              # sys.modules may hold anything (a dead weak proxy raises
                              # on isinstance, which asks for its __class__)
                              if issubclass(type(m), types.ModuleType)}
@@ -246,7 +246,7 @@ def untracked_leaks(roots: Sequence[tuple[str, dict[str, object]]],
     new container belongs to that container's own chain.
     """
     result = Untracked()
-    skip = {id(m.__dict__) for m in list(sys.modules.values())
+    skip = {id(m.__dict__) for m in sys.modules.copy().values()
             if issubclass(type(m), types.ModuleType)}
     seen: set[int] = set()
 
