@@ -3,9 +3,11 @@ the pass."""
 
 import contextlib
 import functools
+import gc
 import re
 import sys
 import types
+import weakref
 
 from leak_forensics.cleanup import stdlib_caches
 from leak_forensics.cleanup.sweep import BoundedLruCaches, CleanupPass
@@ -25,6 +27,35 @@ def test_stdlib_steps_empty_their_caches():
     finally:
         del sys.modules["lf_fake_module"]
     assert registry == {}
+
+
+def test_a_registry_made_after_a_pass_is_emptied_by_the_next():
+    """The namespaces are found again only when sys.modules changes; a registry that a
+    warning creates later, in a module already known, is still found."""
+    module = types.ModuleType("lf_fake_module_late")
+    sys.modules["lf_fake_module_late"] = module
+    step = stdlib_caches.SAFE["__warningregistry__"]
+    try:
+        step()
+        module.__warningregistry__ = registry = {"warning": 1}
+        step()
+    finally:
+        del sys.modules["lf_fake_module_late"]
+    assert registry == {}
+
+
+def test_a_module_that_left_sys_modules_is_let_go_at_the_next_pass():
+    """With all its namespace holds (the step keeps namespaces, not modules)."""
+    module = types.ModuleType("lf_fake_module_leaving")
+    module.held = held = contextlib.ExitStack()  # any object a weak reference can watch
+    sys.modules["lf_fake_module_leaving"] = module
+    step = stdlib_caches.SAFE["__warningregistry__"]
+    step()
+    gone = weakref.ref(held)
+    del sys.modules["lf_fake_module_leaving"], module, held
+    step()
+    gc.collect()
+    assert gone() is None
 
 
 def test_every_stdlib_step_runs_on_this_interpreter():

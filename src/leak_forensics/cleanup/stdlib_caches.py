@@ -43,21 +43,35 @@ def _call(module: str, *path: str) -> None:
     obj()  # type: ignore[operator]  # a callable found by name
 
 
-def _clear_warning_registries() -> None:
+class _WarningRegistries:
     """Empty every module's ``__warningregistry__``.
 
     A warning can land in any module's registry, so every namespace is looked at (about
-    700 under pytest, six passes a test). The namespaces are taken in C, as the modules'
-    referents (a module's getattr one by one costs twice as much); none is kept between
-    passes: a module that leaves ``sys.modules`` must be free to go, with all it holds
-    (jinja2's template modules do).
+    700 under pytest, six passes a test). Finding the namespaces costs more than looking
+    in them, so they are found again only when ``sys.modules`` changed (its length, or
+    the module inserted last); then they are taken in C, as the modules' referents. A
+    module that leaves ``sys.modules`` is let go at the next pass, which comes before
+    any count (each measurement begins and ends with one): jinja2's template modules
+    must be free to go, with all they hold.
     """
-    referents = gc.get_referents(*sys.modules.values())
-    spaces = [space for space in referents if type(space) is dict]
-    del referents
-    for registry in filter(None, map(dict.get, spaces, repeat(_REGISTRY))):
-        if type(registry) is dict:
-            registry.clear()
+
+    def __init__(self) -> None:
+        self._length = -1
+        self._last: object = None
+        self._spaces: list[dict[str, object]] = []
+
+    def __call__(self) -> None:
+        modules = sys.modules
+        last = next(reversed(modules.values()), None)
+        if len(modules) != self._length or last is not self._last:
+            self._spaces = []  # let the old ones go before the new ones are made
+            referents = gc.get_referents(*modules.copy().values())
+            self._spaces = [space for space in referents if type(space) is dict]
+            del referents
+            self._length, self._last = len(modules), last
+        for registry in filter(None, map(dict.get, self._spaces, repeat(_REGISTRY))):
+            if type(registry) is dict:
+                registry.clear()
 
 
 _REGISTRY = "__warningregistry__"
@@ -199,7 +213,7 @@ def _flush_standard_streams() -> None:
 
 
 SAFE: dict[str, Callable[[], None]] = {
-    "__warningregistry__": _clear_warning_registries,
+    "__warningregistry__": _WarningRegistries(),
     "re.purge": lambda: _call("re", "purge"),
     "typing": _clear_typing,
     "collections.abc": _AbcCaches("collections.abc"),
