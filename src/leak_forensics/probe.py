@@ -118,7 +118,7 @@ class Probe:
     def open_span(self, settle: bool = True) -> None:
         self._span_open = True
         if settle:
-            self.cleanup.forget_caches()
+            self.cleanup.forget_caches(opening=True)
         self._mark()
 
     def close_span(self, counted: bool = True, settle: bool = True) -> None:

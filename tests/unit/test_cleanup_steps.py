@@ -16,7 +16,8 @@ from leak_forensics.measure.heap import HeapWindow
 
 def test_stdlib_steps_empty_their_caches():
     re.compile("leak-forensics-cleanup-step-[0-9]+")
-    stdlib_caches.SAFE["re.purge"]()
+    stdlib_caches.PATTERNS._noted = None  # no window has opened: the whole cache goes
+    stdlib_caches.SAFE["re"]()
     assert not getattr(re, "_cache", {})
     registry = {"warning": 1}
     module = types.ModuleType("lf_fake_module")
@@ -56,6 +57,16 @@ def test_a_module_that_left_sys_modules_is_let_go_at_the_next_pass():
     step()
     gc.collect()
     assert gone() is None
+
+
+def test_patterns_compiled_before_a_window_stay_and_the_windows_own_go():
+    runner = re.compile("leak-forensics-runner-[0-9]+")
+    stdlib_caches.PATTERNS.note()
+    re.compile("leak-forensics-test-[0-9]+")
+    stdlib_caches.SAFE["re"]()
+    cached = [key[1] for cache in stdlib_caches.PATTERNS._caches() for key in cache]
+    assert runner.pattern in cached
+    assert "leak-forensics-test-[0-9]+" not in cached
 
 
 def test_every_stdlib_step_runs_on_this_interpreter():

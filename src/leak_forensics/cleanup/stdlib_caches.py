@@ -43,35 +43,23 @@ def _call(module: str, *path: str) -> None:
     obj()  # type: ignore[operator]  # a callable found by name
 
 
-class _WarningRegistries:
+def _clear_warning_registries() -> None:
     """Empty every module's ``__warningregistry__``.
 
     A warning can land in any module's registry, so every namespace is looked at (about
-    700 under pytest, six passes a test). Finding the namespaces costs more than looking
-    in them, so they are found again only when ``sys.modules`` changed (its length, or
-    the module inserted last); then they are taken in C, as the modules' referents. A
-    module that leaves ``sys.modules`` is let go at the next pass, which comes before
-    any count (each measurement begins and ends with one): jinja2's template modules
-    must be free to go, with all they hold.
+    700 under pytest, six passes a test). The namespaces are taken in C, as the modules'
+    referents (a module's getattr one by one costs twice as much); none is kept between
+    passes: a module that leaves ``sys.modules`` must be free to go, with all it holds
+    (jinja2's template modules do), and the owner search must not find a leaked module's
+    namespace held here (kept between passes, a module registered per run lost its
+    explanation).
     """
-
-    def __init__(self) -> None:
-        self._length = -1
-        self._last: object = None
-        self._spaces: list[dict[str, object]] = []
-
-    def __call__(self) -> None:
-        modules = sys.modules
-        last = next(reversed(modules.values()), None)
-        if len(modules) != self._length or last is not self._last:
-            self._spaces = []  # let the old ones go before the new ones are made
-            referents = gc.get_referents(*modules.copy().values())
-            self._spaces = [space for space in referents if type(space) is dict]
-            del referents
-            self._length, self._last = len(modules), last
-        for registry in filter(None, map(dict.get, self._spaces, repeat(_REGISTRY))):
-            if type(registry) is dict:
-                registry.clear()
+    referents = gc.get_referents(*sys.modules.values())
+    spaces = [space for space in referents if type(space) is dict]
+    del referents
+    for registry in filter(None, map(dict.get, spaces, repeat(_REGISTRY))):
+        if type(registry) is dict:
+            registry.clear()
 
 
 _REGISTRY = "__warningregistry__"
@@ -212,9 +200,51 @@ def _flush_standard_streams() -> None:
             flush()
 
 
+class WindowPatterns:
+    """``re``'s compiled patterns, emptied of what was compiled since a window opened.
+
+    Purged at every span's ends, the cache loses what the test runner compiles between
+    them: pytest's junit XML writer escapes every report through a pattern of unicode
+    ranges that takes ~6 ms to compile, which doubled the plugin's cost on jinja2's suite
+    with ``--junitxml``. So the keys present as a window opens are noted (``note``, just
+    before its first count, kept until the next window: never counted) and only the
+    others are dropped inside it: the test's patterns go, the runner's stay. Without a
+    note, or if ``re`` changed shape, it purges. The caches are emptied and refilled
+    rather than deleted from: a dict keeps its grown table after deletions and resizes
+    it at some later insertion, a few KiB of C memory that would move in whichever test
+    inserts then. (Templates of ``re.sub``, 3.12+, are always emptied.)
+    """
+
+    def __init__(self) -> None:
+        self._noted: tuple[frozenset[object], ...] | None = None
+
+    @staticmethod
+    def _caches() -> list[dict[object, object]]:
+        re = _mod("re")
+        return [cache for cache in (getattr(re, "_cache", None), getattr(re, "_cache2", None))
+                if type(cache) is dict]
+
+    def note(self) -> None:
+        self._noted = tuple(frozenset(cache) for cache in self._caches())
+
+    def __call__(self) -> None:
+        caches, noted = self._caches(), self._noted
+        if noted is None or len(noted) != len(caches):
+            _call("re", "purge")
+            return
+        for cache, kept in zip(caches, noted, strict=True):
+            if not kept.issuperset(cache):
+                survivors = [(key, value) for key, value in cache.items() if key in kept]
+                cache.clear()
+                cache.update(survivors)
+        _call("re", "_compile_template", "cache_clear")
+
+
+PATTERNS = WindowPatterns()
+
 SAFE: dict[str, Callable[[], None]] = {
-    "__warningregistry__": _WarningRegistries(),
-    "re.purge": lambda: _call("re", "purge"),
+    "__warningregistry__": _clear_warning_registries,
+    "re": PATTERNS,
     "typing": _clear_typing,
     "collections.abc": _AbcCaches("collections.abc"),
     "_strptime": _clear_strptime,
@@ -237,6 +267,8 @@ SAFE: dict[str, Callable[[], None]] = {
 
 #: Steps that every read of the counters does itself (``measure.meter``).
 EMPTIED_BY_READS = frozenset({"type cache"})
+#: Steps that forget only what a window added (``WindowPatterns``): left out as one opens.
+ONLY_INSIDE_WINDOWS = frozenset({"re"})
 
 UNSAFE: dict[str, Callable[[], None]] = {
     "ctypes": lambda: _call("ctypes", "_reset_cache"),

@@ -114,7 +114,7 @@ class CleanupPass:
         self._collect()
         return alive
 
-    def forget_caches(self) -> None:
+    def forget_caches(self, opening: bool = False) -> None:
         """Empty the caches a repetition's cleanup empties, and nothing else.
 
         Done at both ends of every measured span of a test's own run, so that it starts
@@ -126,13 +126,17 @@ class CleanupPass:
         """
         if USER not in self.skip:
             self._user_hooks()
-        # The type cache is left to the counter's read, which empties it anyway.
-        self._caches(skip_steps=stdlib_caches.EMPTIED_BY_READS)
+        # The type cache is left to the counter's read, which empties it anyway; the
+        # patterns compiled before a window opens are the runner's, and stay.
+        skip = stdlib_caches.EMPTIED_BY_READS
+        self._caches(skip_steps=skip | stdlib_caches.ONLY_INSIDE_WINDOWS if opening else skip)
 
     def note_window(self) -> None:
         """A measured window opens: what the test runner memoises from now on is the
         window's to forget (``runner_caches``)."""
         self._guard("test runner cache", self._rewriter_names.note)
+        if STDLIB not in self.skip:
+            self._guard("stdlib cache", stdlib_caches.PATTERNS.note, "re")
 
     def _user_hooks(self) -> None:
         for func in list(_registered):
