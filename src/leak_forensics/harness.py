@@ -68,6 +68,12 @@ def user_roots(is_user_file: Callable[[str], bool]) -> list[tuple[str, dict[str,
     return roots
 
 
+def is_harness_type(kind: type) -> bool:
+    """Whether the harness defines this type (pytest's config, a plugin, this toolkit)."""
+    module = getattr(kind, "__module__", None)
+    return isinstance(module, str) and module.partition(".")[0] in HARNESS_PACKAGES
+
+
 @functools.cache  # a process has few files, and realpath costs system calls
 def is_own_file(filename: str) -> bool:
     """Whether ``filename`` is part of this toolkit (symlinked installs included)."""

@@ -429,7 +429,7 @@ class Probe:
                 key=lambda t: (-t.count_diff, t.type)))[: settings.top]
             try:
                 result.owners, holders = sample.owners(
-                    self.heap, ignore=[k.holders for k in self.known])
+                    self.heap, settings.repeat.measured, ignore=[k.holders for k in self.known])
             except Exception as exc:
                 sample = self._owner_error(result.nodeid, exc)
         if isinstance(sample, str):

@@ -9,6 +9,7 @@ import types
 
 import pytest
 
+from leak_forensics.analysis import owners
 from leak_forensics.analysis.owners import creation_traceback, owner_chains
 
 
@@ -177,3 +178,41 @@ def test_an_instances_attribute_dict_is_held_by_the_instance(app):
     chain = chain_of(attributes)
     assert chain.root == "myapp_cache.KEPT", chain
     assert "outside" not in chain.root
+
+
+class _RunnerState:
+    """Stands for an object of the test harness (pytest's config, a plugin)."""
+
+
+_RunnerState.__module__ = "_pytest.stand_in"
+
+
+class _UserState:
+    pass
+
+
+@pytest.mark.parametrize(("holder_type", "searched"), [(_UserState, True), (_RunnerState, False)],
+                         ids=["user object", "harness object"])
+def test_the_forward_search_for_untracked_leaks_does_not_enter_the_harness(holder_type,
+                                                                          searched):
+    """A user module's ``__loader__`` is pytest's rewriter, whose config leads to every
+    plugin and to what this toolkit keeps: never a holder of the code's leaks."""
+    leaked = "".join(["kept by ", "a memo"])  # made here: untracked, and "new"
+    holder = holder_type()
+    holder.memo = {"key": leaked}
+    found = owners.untracked_leaks([("userpkg.mod", {"state": holder})], set(),
+                                   lambda obj: "userpkg/mod.py:3" if obj is leaked else None)
+    assert [nodes[-1] is leaked for _, nodes, _ in found.found] == ([True] if searched else [])
+
+
+def test_an_untracked_value_each_run_replaces_is_not_a_leak():
+    """A class counter (``cls_counter += 1``) holds one new int after any number of runs;
+    a memo that keeps a string per run holds one per run: only the memo recurs."""
+    runs = 3
+    counter = int("1" * 30)  # made here (not a cached small int): new, like the last run's
+    memo = ["".join(["run ", str(n)]) for n in range(runs)]
+    sites = {id(counter): "userpkg/mod.py:5"} | {id(s): "userpkg/mod.py:9" for s in memo}
+    found = owners.untracked_leaks([("userpkg.mod", {"counter": counter, "memo": memo})],
+                                   set(), lambda obj: sites.get(id(obj)))
+    assert {site for _, _, site in found.found} == {"userpkg/mod.py:5", "userpkg/mod.py:9"}
+    assert {site for _, _, site in found.recurring(runs).found} == {"userpkg/mod.py:9"}

@@ -88,16 +88,18 @@ class Sample:
                 growth[only] = growth.get(only, 0) + self.untracked.counts[site] // runs
         return {name: n for name, n in growth.items() if n > 0}
 
-    def owners(self, heap: HeapWindow, ignore: Sequence[object] = ()
+    def owners(self, heap: HeapWindow, runs: int, ignore: Sequence[object] = ()
                ) -> tuple[list[Owner], list[object]]:
-        """The owners, and the containers at their suspect edges (``shared``).
-        ``ignore``: the caller's containers that refer to heap objects."""
+        """The owners, and the containers at their suspect edges (``shared``), after
+        ``runs`` traced runs. ``ignore``: the caller's containers that refer to heap
+        objects."""
         objects, self.objects = self.objects, []
         with heap.whole():
             chains = owners.owner_chains(objects, lambda o: id(o) in self.new,
                                          display=self.classifier.display, ignore=ignore)
-        chains += owners.untracked_chains(self.untracked, self.new)
-        sites = [*self.sites, *(site for _, _, site in self.untracked.found)]
+        untracked = self.untracked.recurring(runs)
+        chains += owners.untracked_chains(untracked, self.new)
+        sites = [*self.sites, *(site for _, _, site in untracked.found)]
         self.untracked = owners.Untracked()
         del objects
         # The harness is never a leak's owner: what only pytest keeps (caplog's record
