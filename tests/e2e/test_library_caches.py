@@ -25,19 +25,31 @@ def test_sizes_a_class_it_defines():
     assert size_of(Point()) == 1
 """
 
+#: The same, with a second record of what it sized (pympler keeps its largest in a list).
+SIZER_WITH_RANKS = SIZER + """
+_RANKS = []
+
+
+def size_and_rank(obj):
+    _RANKS.append(type(obj))
+    return size_of(obj)
+"""
+
 WHY = "a cache keyed by objects each run creates"
 
 
-@pytest.fixture
-def installed(pytester, install_library):
-    """``sizer`` 0.3.0, installed outside the rootdir."""
-    install_library("sizer", "0.3.0", SIZER)
+@pytest.fixture(params=["one record", "two records"])
+def installed(request, pytester, install_library):
+    """``sizer`` 0.3.0, installed outside the rootdir; the test sizes through it."""
+    two = request.param == "two records"
+    install_library("sizer", "0.3.0", SIZER_WITH_RANKS if two else SIZER)
+    pytester.makepyfile(test_app=TESTS.format(module="sizer").replace(
+        "size_of", "size_and_rank" if two else "size_of"))
     return pytester
 
 
 def test_a_library_cache_keyed_by_each_runs_objects_is_not_the_users_leak(run_forensics,
                                                                             installed):
-    installed.makepyfile(test_app=TESTS.format(module="sizer"))
     result, _, verdicts = run_forensics("--leak-forensics-fail")
     entry = verdicts["test_sizes_a_class_it_defines"]
     assert entry["verdict"] == "known-leak", entry["owners"]

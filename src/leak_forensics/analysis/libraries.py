@@ -76,8 +76,10 @@ def library_cache(result: TestResult, is_user: Callable[[str], bool]) -> Known |
     sizes it adds one per run), as a known-leak record: the growth is real, but it is the
     library's way of caching, not a leak of the code under test.
 
-    Every named owner that reaches an older holder must be ``patterns.KEYED_BY_NEW`` and
-    rooted in one installed library whose files are not under the rootdir."""
+    Every named owner that reaches an older holder must be rooted in one installed
+    library whose files are not under the rootdir, and one of them at least must be
+    ``patterns.KEYED_BY_NEW`` (the library's other records of the same objects, such as
+    pympler's list of the largest sized, are the same caching)."""
     # Only chains that reach an older holder say who keeps the leak; the others run
     # inside the new objects (the new class's own __dict__).
     holding = [owner for owner in result.owners
@@ -85,7 +87,7 @@ def library_cache(result: TestResult, is_user: Callable[[str], bool]) -> Known |
                and not owner.root.startswith("thread ")]
     roots = {owner.root.split(".", 1)[0] for owner in holding}
     if (len(roots) != 1 or result.resources
-            or any(owner.why != patterns.KEYED_BY_NEW for owner in holding)):
+            or all(owner.why != patterns.KEYED_BY_NEW for owner in holding)):
         return None
     (module,) = roots
     loaded = sys.modules.get(module)
