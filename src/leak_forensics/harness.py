@@ -68,10 +68,15 @@ def user_roots(is_user_file: Callable[[str], bool]) -> list[tuple[str, dict[str,
     return roots
 
 
+def is_harness_name(dotted: str) -> bool:
+    """Whether a dotted name (a module, an owner's root) lies in the harness."""
+    return dotted.partition(".")[0] in HARNESS_PACKAGES
+
+
 def is_harness_type(kind: type) -> bool:
     """Whether the harness defines this type (pytest's config, a plugin, this toolkit)."""
     module = getattr(kind, "__module__", None)
-    return isinstance(module, str) and module.partition(".")[0] in HARNESS_PACKAGES
+    return isinstance(module, str) and is_harness_name(module)
 
 
 @functools.cache  # a process has few files, and realpath costs system calls

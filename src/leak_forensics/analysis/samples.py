@@ -11,7 +11,7 @@ from __future__ import annotations
 import tracemalloc
 from collections.abc import Callable, Sequence
 
-from ..harness import HARNESS_PACKAGES
+from ..harness import is_harness_name
 from ..measure.census import type_name
 from ..measure.heap import HeapWindow
 from ..results import Owner
@@ -108,7 +108,7 @@ class Sample:
         # Their suspect edges are still the leak's holders (``shared``) where they are.
         holders = [c.holder for c in chains if c.holder is not None]
         kept = [(c, site) for c, site in zip(chains, sites, strict=True)
-                if not _harness_root(c.root)]
+                if not is_harness_name(c.root)]
         found = signatures.group_owners([c for c, _ in kept], [site for _, site in kept])
         del kept
         del chains
@@ -140,7 +140,3 @@ def _in_shallow_thread(search: Callable[[], owners.Untracked]) -> owners.Untrack
     if errors:
         raise errors[0]
     return found[0]
-
-
-def _harness_root(root: str) -> bool:
-    return root.partition(".")[0] in HARNESS_PACKAGES
