@@ -34,10 +34,11 @@ from collections.abc import Sequence
 from .measure.meter import METRICS, RESOURCE_METRICS, Reading
 from .results import Verdict
 
-#: glibc counts chunks parked in its per-thread caches (up to 7 per size class below
-#: 1 KiB) as in use, creates an arena the first time threads contend, and pymalloc grows
-#: its arena table when the process reaches a new peak: one run's C-allocator figure moves
-#: by a few kilobytes with nothing kept. Growth below this is noise, for the screen and
+#: glibc counts chunks parked in other threads' caches (up to 7 per size class below
+#: 1 KiB; the main thread's are taken out, ``meter.malloc_bytes``) as in use, creates an
+#: arena the first time threads contend, and pymalloc grows its arena table when the
+#: process reaches a new peak: one run's C-allocator figure moves by a few kilobytes with
+#: nothing kept. Growth below this is noise, for the screen and
 #: for the repetitions alike; a smaller leak made of Python objects still shows in blocks.
 MALLOC_NOISE = 4096
 
