@@ -15,7 +15,8 @@ _EXPORTS = {
     "Snapshot": "snapshot.model", "take_snapshot": "snapshot.model",
     "load_snapshot": "snapshot.model", "SnapshotError": "errors",
     "diff_snapshots": "snapshot.diff", "snapshot_statistics": "snapshot.diff",
-    "LeakForensicsWarning": "errors",
+    "LeakForensicsWarning": "errors", "MemoryGrowthWarning": "errors",
+    "MemoryMonitor": "measure.monitor",
 }
 _RENAMED = {"load_snapshot": "load", "diff_snapshots": "diff",
             "snapshot_statistics": "statistics"}

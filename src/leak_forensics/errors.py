@@ -20,3 +20,11 @@ class ReportError(BadInput):
 
 class LeakForensicsWarning(UserWarning):
     """Something went wrong inside leak-forensics; the test run itself is unaffected."""
+
+
+class MemoryGrowthWarning(UserWarning):
+    """A test that uses ``memory_monitor`` grew the process by more than its threshold.
+
+    A warning, not a failure: RSS moves in pages and arenas, so one test's growth is a
+    hint worth a look, and ``-W error::leak_forensics.MemoryGrowthWarning`` makes it fail
+    where a team wants that."""

@@ -8,7 +8,10 @@ import pytest
 
 from ..errors import BadInput
 from ..files import check_writable
-from . import options
+from . import monitor, options
+from .monitor import memory_monitor, pytest_collection_modifyitems
+
+__all__ = ["memory_monitor", "pytest_collection_modifyitems"]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -19,10 +22,12 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
+    monitor.add_ini(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
+        monitor.configure(config)
         if not options.enabled(config):
             return
         settings = options.resolve(config)

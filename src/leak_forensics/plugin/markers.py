@@ -14,6 +14,8 @@ MARKERS = (
     "no_leak_check(reason=...): do not check this test for leaks; the reason is reported",
     "memory_intensive: a test that allocates heavily by design; leak-forensics checks it "
     "with the cheap counters only and does not trace its allocations",
+    "memory_monitor(threshold=SIZE): the RSS growth above which the memory_monitor fixture "
+    "warns in this test (default: ini leak_forensics_monitor_threshold, 10 MB)",
 )
 
 
