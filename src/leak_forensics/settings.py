@@ -66,6 +66,10 @@ class Settings:
     allow: tuple[Rule, ...] = ()
     #: Run every test once more to report what it left for the cyclic collector.
     gc_debug: bool = False
+    #: The store each run is recorded in (an SQLAlchemy URL); None: not recorded.
+    history: str | None = None
+    #: The user's labels for the run in the history (``--leak-forensics-tag key=value``).
+    tags: tuple[tuple[str, str], ...] = ()
 
     def replace(self, **changes: Any) -> Settings:  # noqa: ANN401  # checked by dataclasses
         return dataclasses.replace(self, **changes)
@@ -123,6 +127,13 @@ def parse_budget(name: str, text: object) -> float | None:
     if str(text).strip().lower() in ("none", "off", "unlimited"):
         return None
     return parse_float(name, text)
+
+
+def parse_tag(text: str) -> tuple[str, str]:
+    key, sep, value = str(text).partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"a tag must look like key=value, got {text!r}")
+    return key.strip(), value.strip()
 
 
 def parse_bool(name: str, value: object) -> bool:

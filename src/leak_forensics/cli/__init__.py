@@ -18,6 +18,7 @@ from ..errors import BadInput
 from .common import EXIT_BAD_INPUT, EXIT_OK
 from .convert import ConvertCommand
 from .diff import DiffCommand
+from .history import HistoryCommand
 from .report import ReportCommand
 from .show import ShowCommand
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 
 COMMANDS: tuple[Command, ...] = (ReportCommand(), DiffCommand(), ShowCommand(),
-                                 ConvertCommand())
+                                 ConvertCommand(), HistoryCommand())
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,6 +14,7 @@ import pytest
 from ..analysis import known_leaks
 from ..cleanup.steps import STEPS
 from ..errors import ConfigError
+from ..history.location import resolve_url
 from ..settings import (
     Settings,
     parse_bool,
@@ -23,6 +24,7 @@ from ..settings import (
     parse_repeat,
     parse_size_setting,
     parse_steps,
+    parse_tag,
 )
 
 _DEFAULTS = Settings()
@@ -78,6 +80,11 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
     ("-allow", "leak_forensics_allow", "list", [],
      "a leak the project accepts, KIND:GLOB with KIND site (file:line), type, root (owner "
      "chain) or resource (repeatable): reported apart as known, never failing"),
+    ("-history", "leak_forensics_history", "value", "",
+     "record this run in a history store: an SQLAlchemy URL, or 'off' (default: "
+     "$LEAK_FORENSICS_HISTORY, else sqlite:///.leak-forensics/history.db under the rootdir)"),
+    ("-tag", "leak_forensics_tag", "list", [],
+     "key=value label for this run in the history (repeatable)"),
     ("-thread-timeout", "leak_forensics_thread_timeout", "value",
      str(_DEFAULTS.thread_timeout),
      "seconds to wait for threads a test started before calling them leaked"),
@@ -89,7 +96,8 @@ _METAVARS = {"leak_forensics_include": "GLOB", "leak_forensics_exclude": "GLOB",
              "leak_forensics_json": "PATH", "leak_forensics_repeat": "W:N",
              "leak_forensics_threshold": "SIZE", "leak_forensics_frames": "N",
              "leak_forensics_top": "N", "leak_forensics_budget": "SHARE",
-             "leak_forensics_save": "DIR", "leak_forensics_thread_timeout": "SECONDS"}
+             "leak_forensics_save": "DIR", "leak_forensics_thread_timeout": "SECONDS",
+             "leak_forensics_history": "URL|off", "leak_forensics_tag": "KEY=VALUE"}
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -221,6 +229,10 @@ def resolve(config: pytest.Config) -> Settings:
         gc_debug=flag("leak_forensics_gc_debug"),
         allow=tuple(known_leaks.parse_rule(text)
                     for text in _strings(config, "leak_forensics_allow") if text.strip()),
+        history=resolve_url(str(_value(config, "leak_forensics_history") or ""),
+                            config.rootpath),
+        tags=tuple(parse_tag(text) for text in _strings(config, "leak_forensics_tag")
+                   if text.strip()),
     )
 
 

@@ -9,11 +9,12 @@ import signal
 import sys
 import threading
 import warnings
+from datetime import UTC, datetime
 from types import FrameType
 
 import pytest
 
-from ..errors import LeakForensicsWarning
+from ..errors import BadInput, LeakForensicsWarning
 from ..reporters import terminal
 from ..reporters.json_report import JsonReporter
 from ..reporters.run import Run, render_report
@@ -33,6 +34,9 @@ class Reporting:
         self.suspects = 0
         #: Bad markers, one line each: the run is a usage error, with no report.
         self.usage_errors: list[str] = []
+        self.started = datetime.now(UTC)
+        #: (run id, store) once this run is in the history.
+        self.recorded: tuple[int, str] | None = None
         self._previous_sigterm: object = None
         self._catch_sigterm()
 
@@ -55,11 +59,40 @@ class Reporting:
             return
         terminal.write_summary(terminalreporter, self.results, self.notes, self.suspects,
                                self.extra_notes(), self.settings)
+        if self.recorded is not None:
+            terminalreporter.write_line(
+                f"leak-forensics: recorded as run {self.recorded[0]} in {self.recorded[1]}")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self._record_history(session)
         if not self._write_report() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def _record_history(self, session: pytest.Session) -> None:
+        """One row per run, by the process that reports (never an xdist worker). A store
+        that cannot be used costs the history, never the run: a warning and a note."""
+        url = self.settings.history
+        if url is None or self.usage_errors or hasattr(self.config, "workerinput"):
+            return
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        stats = getattr(reporter, "stats", {})
+        outcomes = {key: len(stats[key]) for key in
+                    ("passed", "failed", "skipped", "error", "xfailed", "xpassed")
+                    if stats.get(key)}
+        try:
+            from ..history.run_info import record
+
+            self.recorded = record(
+                url, rootdir=self.config.rootpath, started=self.started,
+                finished=datetime.now(UTC), exit_status=int(session.exitstatus),
+                outcomes=outcomes, options=list(self.config.invocation_params.args),
+                tags=dict(self.settings.tags), results=self.results)
+        except BadInput as exc:
+            self.warn(f"this run was not recorded in the history: {exc}")
+        except Exception as exc:  # noqa: BLE001  # never the run's failure
+            self.warn(f"this run was not recorded in the history: internal error "
+                      f"{type(exc).__name__}: {exc}")
 
     def _write_report(self) -> bool:
         """The JSON report, if one was asked for; False if it could not be written."""

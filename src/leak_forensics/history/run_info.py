@@ -1,0 +1,100 @@
+"""What identifies a run apart from its tests: where (host, Python, CI job) and what
+(git commit, branch, uncommitted changes), read from the checkout and the environment."""
+
+from __future__ import annotations
+
+import os
+import platform
+import socket
+import subprocess
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from .. import __version__
+from ..results import TestResult, Verdict
+from .store import HistoryStore, RunRecord, TestRecord
+
+#: (provider, variable that says the job runs there, variable holding its build id)
+_CI = (
+    ("github-actions", "GITHUB_ACTIONS", "GITHUB_RUN_ID"),
+    ("gitlab-ci", "GITLAB_CI", "CI_PIPELINE_ID"),
+    ("circleci", "CIRCLECI", "CIRCLE_BUILD_NUM"),
+    ("jenkins", "JENKINS_URL", "BUILD_NUMBER"),
+    ("buildkite", "BUILDKITE", "BUILDKITE_BUILD_NUMBER"),
+    ("azure-pipelines", "TF_BUILD", "BUILD_BUILDID"),
+    ("travis", "TRAVIS", "TRAVIS_BUILD_NUMBER"),
+)
+_GIT_TIMEOUT = 5
+
+
+def ci_job(environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+    for provider, marker, build in _CI:
+        if environ.get(marker):
+            return provider, environ.get(build)
+    if environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return "ci", None
+    return None, None
+
+
+def _git(rootdir: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=rootdir, capture_output=True, text=True,
+                              timeout=_GIT_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_state(rootdir: Path) -> tuple[str | None, str | None, bool | None]:
+    """(commit, branch, dirty) of the checkout holding ``rootdir``; Nones outside one."""
+    commit = _git(rootdir, "rev-parse", "HEAD")
+    if commit is None:
+        return None, None, None
+    branch = _git(rootdir, "rev-parse", "--abbrev-ref", "HEAD")
+    status = _git(rootdir, "status", "--porcelain", "--untracked-files=no")
+    return commit, None if branch in (None, "HEAD") else branch, \
+        None if status is None else bool(status)
+
+
+def describe_run(*, rootdir: Path, started: datetime, finished: datetime, exit_status: int,
+                 outcomes: dict[str, int], options: Sequence[str], tags: dict[str, str],
+                 environ: Mapping[str, str] = os.environ) -> RunRecord:
+    commit, branch, dirty = git_state(rootdir)
+    provider, build = ci_job(environ)
+    return RunRecord(
+        started=started, finished=finished, exit_status=exit_status,
+        outcomes=outcomes, host=socket.gethostname(),
+        python=platform.python_version(), platform=platform.platform(terse=True),
+        plugin_version=__version__, options=list(options), tags=tags,
+        git_commit=commit, git_branch=branch, git_dirty=dirty,
+        ci_provider=provider, ci_build=build)
+
+
+def describe_tests(results: Sequence[TestResult]) -> list[TestRecord]:
+    records = []
+    for result in results:
+        leaked = result.verdict in (Verdict.LEAK, Verdict.KNOWN)
+        records.append(TestRecord(
+            nodeid=result.nodeid, outcome=result.outcome or "", verdict=str(result.verdict),
+            bytes_per_run=result.size_per_run if leaked else 0,
+            blocks_per_run=result.count_per_run if leaked else 0,
+            runs=result.runs,
+            top_sites=[f"{s.filename}:{s.lineno}" for s in result.sites],
+            top_types=[t.type for t in result.types],
+            signatures=sorted({o.signature for o in result.owners if o.signature})))
+    return records
+
+
+def record(url: str, *, rootdir: Path, started: datetime, finished: datetime,
+           exit_status: int, outcomes: dict[str, int], options: Sequence[str],
+           tags: dict[str, str], results: Sequence[TestResult]) -> tuple[int, str]:
+    """Write the run to the store at ``url``: (its id, where, as shown to users)."""
+    store = HistoryStore(url)
+    try:
+        run = describe_run(rootdir=rootdir, started=started, finished=finished,
+                           exit_status=exit_status, outcomes=outcomes, options=options,
+                           tags=tags)
+        return store.record(run, describe_tests(results)), store.where
+    finally:
+        store.close()
