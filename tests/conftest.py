@@ -1,7 +1,22 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
+from postgres import new_database, postgresql_server  # noqa: F401  # a fixture
+
+# The runs the tests start need no PostgreSQL fixtures: pytest-postgresql's plugin would
+# import psycopg in each of them.
+os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:postgresql"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def history_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty history store's URL: a SQLite file, or a fresh database on a real
+    PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/history.db"
+    return new_database(request.getfixturevalue("postgresql_server"))
 
 
 @pytest.fixture

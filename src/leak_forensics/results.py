@@ -237,6 +237,50 @@ class Known:
         return {"rule": self.rule, "source": self.source, "reason": self.reason}
 
 
+def _opt_int(data: Mapping[str, object], key: str) -> int | None:
+    value = data.get(key)
+    return None if value is None else _as_int(value)
+
+
+def _number(data: Mapping[str, object], key: str) -> float:
+    value = data[key]
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise TypeError(f"{key!r} must be a number, not {type(value).__name__}")
+    return float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class TestMemory:
+    """The process's memory around one test, for the run's memory over time: which
+    process ran it, when (wall clock, so that processes line up), for how long, and RSS
+    before and after it (repetitions included) and the process's peak so far."""
+
+    process: str
+    pid: int
+    #: Seconds since the epoch: the test's whole turn, repetitions included.
+    started: float
+    finished: float
+    #: pytest's own duration of the test's run (set-up, call, tear-down).
+    duration: float
+    rss_start: int
+    rss_end: int
+    rss_peak: int | None = None
+
+    __test__ = False  # not a pytest test class
+
+    def to_json(self) -> Json:
+        return {"process": self.process, "pid": self.pid, "started": self.started,
+                "finished": self.finished, "duration": self.duration,
+                "rss_start": self.rss_start, "rss_end": self.rss_end,
+                "rss_peak": self.rss_peak}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> TestMemory:
+        return cls(_str(data, "process"), _int(data, "pid"), _number(data, "started"),
+                   _number(data, "finished"), _number(data, "duration"),
+                   _int(data, "rss_start"), _int(data, "rss_end"), _opt_int(data, "rss_peak"))
+
+
 @dataclass(slots=True)
 class TestResult:
     nodeid: str
@@ -272,6 +316,9 @@ class TestResult:
     #: The earlier test whose analysed leak this one repeats (``analysis.shared``): its
     #: sites and owners stand for this test's, which were not searched again.
     same_leak_as: str | None = None
+    #: Where, when and with how much memory the test ran; None where the plugin did not
+    #: run it (``no_leak_check``).
+    memory: TestMemory | None = None
 
     __test__ = False  # not a pytest test class
 
@@ -298,6 +345,7 @@ class TestResult:
             "known": self.known.to_json() if self.known is not None else {},
             "cyclic_garbage": [g.to_json() for g in self.cyclic_garbage],
             "same_leak_as": self.same_leak_as,
+            "memory": self.memory.to_json() if self.memory is not None else None,
         }
 
     @classmethod
@@ -328,5 +376,7 @@ class TestResult:
             cyclic_garbage=[CollectedGarbage.from_json(g)
                             for g in _records(data, "cyclic_garbage")],
             same_leak_as=_opt_str(data, "same_leak_as"),
+            memory=TestMemory.from_json(_get(data, "memory", dict))
+            if data.get("memory") is not None else None,
         )
 

@@ -15,6 +15,7 @@ from .errors import BadInput, ConfigError
 from .units import parse_size
 
 if TYPE_CHECKING:
+    from .analysis.alerts import AlertRule
     from .analysis.known_leaks import Rule
 
 
@@ -70,6 +71,12 @@ class Settings:
     history: str | None = None
     #: The user's labels for the run in the history (``--leak-forensics-tag key=value``).
     tags: tuple[tuple[str, str], ...] = ()
+    #: Compare the run with a recorded one at the end (``--leak-forensics-compare``).
+    compare: bool = False
+    #: The run to compare with; None: the latest earlier run on the same branch.
+    compare_base: int | None = None
+    #: Conditions on the change that fail the run (``--leak-forensics-compare-fail``).
+    compare_fail: tuple[AlertRule, ...] = ()
 
     def replace(self, **changes: Any) -> Settings:  # noqa: ANN401  # checked by dataclasses
         return dataclasses.replace(self, **changes)

@@ -16,10 +16,12 @@ import sys
 from .. import __version__
 from ..errors import BadInput
 from .common import EXIT_BAD_INPUT, EXIT_OK
+from .compare import CompareCommand
 from .convert import ConvertCommand
 from .diff import DiffCommand
 from .history import HistoryCommand
 from .report import ReportCommand
+from .run import RunCommand
 from .show import ShowCommand
 
 TYPE_CHECKING = False  # typing is not imported at run time: every call of the command pays it
@@ -39,7 +41,8 @@ if TYPE_CHECKING:
 
 
 COMMANDS: tuple[Command, ...] = (ReportCommand(), DiffCommand(), ShowCommand(),
-                                 ConvertCommand(), HistoryCommand())
+                                 ConvertCommand(), HistoryCommand(),
+                                 CompareCommand(), RunCommand())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,7 +70,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     command = parser()
-    args = command.parse_args(argv)  # argparse itself exits with 2 on usage errors
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Words after "--" are pytest's (``run``), never this parser's.
+    passed = words[words.index("--") + 1:] if "--" in words else []
+    args = command.parse_args(words[:words.index("--")] if "--" in words else words)
+    if passed and args.command != "run":
+        command.error(f"only run passes arguments after -- on (to pytest); {args.command} "
+                      "takes none")
+    args.pytest_args = passed
     if getattr(args, "cumulative", False) and args.key == "traceback":
         command.error("--cumulative needs --key lineno or filename")
     try:

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
+from ..analysis.memory_trend import run_memory
 from ..results import TestResult, Verdict
 from .store import HistoryStore, RunRecord, TestRecord
 
@@ -82,7 +83,10 @@ def describe_tests(results: Sequence[TestResult]) -> list[TestRecord]:
             runs=result.runs,
             top_sites=[f"{s.filename}:{s.lineno}" for s in result.sites],
             top_types=[t.type for t in result.types],
-            signatures=sorted({o.signature for o in result.owners if o.signature})))
+            signatures=sorted({o.signature for o in result.owners if o.signature}),
+            duration=result.memory.duration if result.memory else None,
+            rss_start=result.memory.rss_start if result.memory else None,
+            rss_end=result.memory.rss_end if result.memory else None))
     return records
 
 
@@ -95,6 +99,9 @@ def record(url: str, *, rootdir: Path, started: datetime, finished: datetime,
         run = describe_run(rootdir=rootdir, started=started, finished=finished,
                            exit_status=exit_status, outcomes=outcomes, options=options,
                            tags=tags)
+        memory = run_memory(results)
+        if memory is not None:
+            run.peak_rss, run.growth_rate = memory.peak, memory.per_test
         return store.record(run, describe_tests(results)), store.where
     finally:
         store.close()

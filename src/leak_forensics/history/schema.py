@@ -63,3 +63,17 @@ tests = Table(
     Column("rss_start", BigInteger),
     Column("rss_end", BigInteger),
 )
+
+#: RSS over a run (``leak-forensics run``): seconds since the run started, the process
+#: read, and the test it was running (null between tests).
+samples = Table(
+    "samples", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("time", Float, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("process", String(64), nullable=False),
+    Column("rss", BigInteger, nullable=False),
+    Column("nodeid", Text),
+)

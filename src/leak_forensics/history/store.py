@@ -8,20 +8,22 @@ older checkout never damages a newer team's history.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from ..analysis.memory_trend import TaggedSample
 from ..errors import BadInput
 from . import schema
 
 #: The newest revision in ``migrations/versions`` (a test holds the two together).
-HEAD = "0001"
+HEAD = "0002"
 #: The advisory lock that serialises schema upgrades on PostgreSQL ("leakfore" in ASCII).
 _LOCK_KEY = 0x6C65616B666F7265
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -173,23 +175,69 @@ class HistoryStore:
             raise HistoryError(f"{self.where}: {_first_line(exc)}") from None
         return int(run_id)
 
+    def set_exit_status(self, run_id: int, status: int) -> None:
+        """The run's final exit status, once an alert has changed it."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(update(schema.runs).where(schema.runs.c.id == run_id)
+                                   .values(exit_status=status))
+        except SQLAlchemyError as exc:
+            raise HistoryError(f"{self.where}: {_first_line(exc)}") from None
+
+    def add_samples(self, run_id: int, samples: Sequence[TaggedSample]) -> None:
+        """Attach a runner's samples to the run its pytest recorded."""
+        rows = [{"run_id": run_id, "time": s.time, "pid": s.pid, "process": s.process,
+                 "rss": s.rss, "nodeid": s.nodeid} for s in samples]
+        self.run(run_id)  # one line if there is no such run
+        try:
+            with self.engine.begin() as connection:
+                if rows:
+                    connection.execute(insert(schema.samples), rows)
+        except SQLAlchemyError as exc:
+            raise HistoryError(f"{self.where}: {_first_line(exc)}") from None
+
+    def samples(self, run_id: int) -> list[dict[str, Any]]:
+        return self._rows(select(schema.samples).where(schema.samples.c.run_id == run_id)
+                          .order_by(schema.samples.c.id))
+
     def runs(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs, newest first, each with ``leaks``: its tests whose verdict is a leak."""
         leaks = select(func.count()).where(schema.tests.c.run_id == schema.runs.c.id,
                                            schema.tests.c.verdict == "leak") \
             .scalar_subquery().label("leaks")
-        query = select(schema.runs, leaks).order_by(schema.runs.c.id.desc()).limit(limit)
+        return self._rows(select(schema.runs, leaks).order_by(schema.runs.c.id.desc())
+                          .limit(limit))
+
+    def tests(self, run_id: int) -> list[dict[str, Any]]:
+        query = select(schema.tests).where(schema.tests.c.run_id == run_id) \
+            .order_by(schema.tests.c.id)
+        return self._rows(query)
+
+    def run(self, run_id: int) -> dict[str, Any]:
+        rows = self._rows(select(schema.runs).where(schema.runs.c.id == run_id))
+        if not rows:
+            raise HistoryError(f"{self.where} has no run {run_id} (leak-forensics history "
+                               "lists them)")
+        return rows[0]
+
+    def baseline(self, run_id: int, branch: str | None) -> int | None:
+        """The run to compare ``run_id`` with: the latest earlier run on the same branch,
+        else the latest earlier run."""
+        earlier = select(schema.runs.c.id).where(schema.runs.c.id < run_id) \
+            .order_by(schema.runs.c.id.desc()).limit(1)
+        if branch is not None:
+            same = self._rows(earlier.where(schema.runs.c.git_branch == branch))
+            if same:
+                return int(same[0]["id"])
+        rows = self._rows(earlier)
+        return int(rows[0]["id"]) if rows else None
+
+    def _rows(self, query: Any) -> list[dict[str, Any]]:  # noqa: ANN401  # any select
         try:
             with self.engine.connect() as connection:
                 return [dict(row._mapping) for row in connection.execute(query)]
         except SQLAlchemyError as exc:
             raise HistoryError(f"{self.where}: {_first_line(exc)}") from None
-
-    def tests(self, run_id: int) -> list[dict[str, Any]]:
-        query = select(schema.tests).where(schema.tests.c.run_id == run_id) \
-            .order_by(schema.tests.c.id)
-        with self.engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
 
     def close(self) -> None:
         self.engine.dispose()

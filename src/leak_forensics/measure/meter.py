@@ -234,3 +234,14 @@ def rss() -> int:
     if _process is None:
         _process = psutil.Process()
     return int(_process.memory_info().rss)
+
+
+def peak_rss() -> int | None:
+    """The process's highest RSS so far, from the kernel's own account (None where the
+    platform keeps none): a sampler between two reads of ``rss`` would miss a spike."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024  # Linux counts KiB

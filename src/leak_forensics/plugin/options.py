@@ -8,12 +8,14 @@ error wherever it came from.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import pytest
 
 from ..analysis import known_leaks
+from ..analysis.alerts import parse_alert
 from ..cleanup.steps import STEPS
-from ..errors import ConfigError
+from ..errors import BadInput, ConfigError
 from ..history.location import resolve_url
 from ..settings import (
     Settings,
@@ -85,6 +87,13 @@ _OPTIONS: list[tuple[str, str, str, object, str]] = [
      "$LEAK_FORENSICS_HISTORY, else sqlite:///.leak-forensics/history.db under the rootdir)"),
     ("-tag", "leak_forensics_tag", "list", [],
      "key=value label for this run in the history (repeatable)"),
+    ("-compare", "leak_forensics_compare", "optional", "",
+     "compare this run with a recorded one at the end: a run id, or none for the latest "
+     "earlier run on the same branch (else the latest)"),
+    ("-compare-fail", "leak_forensics_compare_fail", "list", [],
+     "fail the run (exit status 6) when this holds against the compared run: new_leaks:N, "
+     "peak_rss:20% or :200MB, growth_rate:10% or :64KB, retained:1MB or :50%; a KEY alone "
+     "takes its default limit (repeatable; implies --leak-forensics-compare)"),
     ("-thread-timeout", "leak_forensics_thread_timeout", "value",
      str(_DEFAULTS.thread_timeout),
      "seconds to wait for threads a test started before calling them leaked"),
@@ -97,7 +106,8 @@ _METAVARS = {"leak_forensics_include": "GLOB", "leak_forensics_exclude": "GLOB",
              "leak_forensics_threshold": "SIZE", "leak_forensics_frames": "N",
              "leak_forensics_top": "N", "leak_forensics_budget": "SHARE",
              "leak_forensics_save": "DIR", "leak_forensics_thread_timeout": "SECONDS",
-             "leak_forensics_history": "URL|off", "leak_forensics_tag": "KEY=VALUE"}
+             "leak_forensics_history": "URL|off", "leak_forensics_tag": "KEY=VALUE",
+             "leak_forensics_compare": "RUN", "leak_forensics_compare_fail": "EXPR"}
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -119,6 +129,9 @@ def add_options(parser: pytest.Parser) -> None:
         elif kind == "list":
             group.addoption(flag, action="append", default=None, dest=ini,
                             metavar=_METAVARS[ini], help=help_text)
+        elif kind == "optional":  # the flag alone means "yes, with the default"
+            group.addoption(flag, action="store", nargs="?", const="latest", default=None,
+                            dest=ini, metavar=_METAVARS[ini], help=help_text)
         else:
             group.addoption(flag, action="store", default=None, dest=ini,
                             metavar=_METAVARS[ini], help=help_text)
@@ -233,7 +246,31 @@ def resolve(config: pytest.Config) -> Settings:
                             config.rootpath),
         tags=tuple(parse_tag(text) for text in _strings(config, "leak_forensics_tag")
                    if text.strip()),
+        **_comparison(config),
     )
+
+
+def _comparison(config: pytest.Config) -> dict[str, Any]:
+    label, value = _label(config, "leak_forensics_compare"), \
+        str(_value(config, "leak_forensics_compare") or "").strip()
+    rules = []
+    for text in _strings(config, "leak_forensics_compare_fail"):
+        if text.strip():
+            try:
+                rules.append(parse_alert(text))
+            except BadInput as exc:
+                raise ConfigError(f"{_label(config, 'leak_forensics_compare_fail')}: "
+                                  f"{exc}") from None
+    if value not in ("", "latest") and not value.isdigit():
+        raise ConfigError(f"{label}: {value!r} is not a run id (leak-forensics history "
+                          "lists them); the flag alone compares with the latest earlier run, and "
+                          "takes a path after it as the run: write it last, or with =RUN")
+    compare = bool(value or rules)
+    if compare and resolve_url(str(_value(config, "leak_forensics_history") or ""),
+                               config.rootpath) is None:
+        raise ConfigError(f"{label} needs the history, which is switched off")
+    return {"compare": compare, "compare_base": int(value) if value.isdigit() else None,
+            "compare_fail": tuple(rules)}
 
 
 __all__ = ["ConfigError", "add_options", "enabled", "resolve"]

@@ -14,6 +14,7 @@ from types import FrameType
 
 import pytest
 
+from ..analysis.alerts import EXIT_ALERT
 from ..errors import BadInput, LeakForensicsWarning
 from ..reporters import terminal
 from ..reporters.json_report import JsonReporter
@@ -37,6 +38,10 @@ class Reporting:
         self.started = datetime.now(UTC)
         #: (run id, store) once this run is in the history.
         self.recorded: tuple[int, str] | None = None
+        #: The comparison with an earlier run, as text, and the alerts that held.
+        self.compared: str | None = None
+        self.compared_with: int | None = None
+        self.alerts: list[str] = []
         self._previous_sigterm: object = None
         self._catch_sigterm()
 
@@ -62,10 +67,22 @@ class Reporting:
         if self.recorded is not None:
             terminalreporter.write_line(
                 f"leak-forensics: recorded as run {self.recorded[0]} in {self.recorded[1]}")
+        if self.compared is not None:
+            terminalreporter.write_sep("-", "leak-forensics: compared with an earlier run")
+            terminalreporter.write_line(self.compared)
+        for alert in self.alerts:
+            terminalreporter.write_line(f"leak-forensics: ALERT {alert}", red=True, bold=True)
+        if self.alerts:
+            terminalreporter.write_line(f"leak-forensics: exit status {EXIT_ALERT}: a "
+                                        "--leak-forensics-compare-fail condition held")
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self._record_history(session)
+        if self.recorded is not None and self.settings.compare:
+            self._compare(self.recorded[0])
+        if self.alerts and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = EXIT_ALERT
         if not self._write_report() and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
@@ -94,12 +111,55 @@ class Reporting:
             self.warn(f"this run was not recorded in the history: internal error "
                       f"{type(exc).__name__}: {exc}")
 
+    def _compare(self, run_id: int) -> None:
+        """This run against the chosen base, and the alerts that hold on the change. No
+        base yet is a note: the first run of a project has nothing to be worse than."""
+        url = self.settings.history
+        assert url is not None  # recorded
+        try:
+            from ..history.comparing import alerts, compare_stored
+            from ..history.store import HistoryStore
+            from ..reporters.compare_text import comparison_text
+
+            store = HistoryStore(url)
+            try:
+                run = store.run(run_id)
+                base_id = self.settings.compare_base
+                if base_id is None:
+                    branch = run.get("git_branch")
+                    base_id = store.baseline(run_id, str(branch) if branch else None)
+                if base_id is None:
+                    self.notes.append("no earlier run in the history to compare with: the "
+                                      "alerts were not checked")
+                    return
+                comparison = compare_stored(store, base_id, run_id)
+                self.compared_with = base_id
+                outcomes = alerts(self.settings.compare_fail, comparison)
+                self.compared = comparison_text(comparison, store.run(base_id), run,
+                                                outcomes)
+                if any(o.holds for o in outcomes) and run["exit_status"] == 0:
+                    store.set_exit_status(run_id, EXIT_ALERT)
+            finally:
+                store.close()
+        except BadInput as exc:
+            self.warn(f"this run was not compared with an earlier one: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001  # never the run's failure
+            self.warn(f"this run was not compared with an earlier one: internal error "
+                      f"{type(exc).__name__}: {exc}")
+            return
+        self.alerts = [f"{o.rule.text}: {o.message}" for o in outcomes if o.holds]
+
     def _write_report(self) -> bool:
         """The JSON report, if one was asked for; False if it could not be written."""
         path = self.settings.json_path
         if path is None or self.usage_errors or hasattr(self.config, "workerinput"):
             return True
-        run = Run(self.results, self.notes + self.extra_notes(), self.suspects, self.settings)
+        history = None if self.recorded is None else {
+            "run": self.recorded[0], "store": self.recorded[1],
+            "compared_with": self.compared_with, "alerts": list(self.alerts)}
+        run = Run(self.results, self.notes + self.extra_notes(), self.suspects, self.settings,
+                  history)
         try:
             render_report(JsonReporter(), run, path)
         except OSError as exc:

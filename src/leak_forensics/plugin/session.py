@@ -31,7 +31,7 @@ from ..measure.meter import METRICS
 from ..measure.traffic import Traffic
 from ..probe import Probe
 from ..reporters import terminal
-from ..results import TestResult, Verdict
+from ..results import TestMemory, TestResult, Verdict
 from ..settings import MarkerOverrides, Settings
 from ..snapshot import file as snapshot_file
 from .relay import ReportRelay
@@ -56,6 +56,8 @@ class LeakForensics(Reporting):
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         super().__init__(config, settings)
         self.worker = hasattr(config, "workerinput")
+        #: Which process runs the tests, as the run's memory report names it.
+        self.process = str(config.workerinput["workerid"]) if self.worker else "main"  # type: ignore[attr-defined]  # xdist's worker config
         # Asking for every test to be repeated is asking for thoroughness over time.
         self.budget = ConfirmBudget(None if settings.screen_all else settings.budget)
         self.heap = HeapWindow()
@@ -128,6 +130,7 @@ class LeakForensics(Reporting):
         if self.config.getoption("setuponly", False) or self.config.getoption("setupshow", False):
             return None
         ihook = item.ihook
+        wall, rss_start = time.time(), meter.rss()
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
         keep_doctest_namespace(item)
         self.probe.begin()
@@ -153,6 +156,10 @@ class LeakForensics(Reporting):
             self.probe.end()
         if not result.outcome:
             result.outcome = own_outcome(reports)
+        result.memory = TestMemory(
+            self.process, os.getpid(), wall, time.time(),
+            sum(report.duration for report in reports), rss_start, meter.rss(),
+            meter.peak_rss())
         self.results.append(result)
         if self.worker and reports:  # xdist carries it to the controller
             setattr(reports[-1], RESULT_ATTRIBUTE, result.to_json())

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import platform
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import __version__
 from ..analysis import signatures
+from ..analysis.memory_trend import run_memory
 from ..errors import ReportError
 from ..results import TestResult, Verdict
 from .run import Run
@@ -40,10 +42,22 @@ def document(run: Run) -> dict[str, object]:
                for v in Verdict},
             "suspects": run.suspects,
         },
+        "memory": _memory(results),
+        "history": dict(run.history) if run.history is not None else None,
         "notes": list(run.notes),
         "tests": [r.to_json() for r in results],
         "leak_groups": [g.to_json() for g in signatures.leak_groups(results)],
     }
+
+
+def _memory(results: Sequence[TestResult]) -> dict[str, object] | None:
+    memory = run_memory(results)
+    if memory is None:
+        return None
+    return {"peak_rss": memory.peak, "growth_per_test": memory.per_test,
+            "growth_per_minute": memory.per_minute, "fit": "theil-sen",
+            "processes": [vars(p) for p in memory.processes],
+            "grew_most": [{"nodeid": n, "rss_growth": g} for n, g in memory.grew_most]}
 
 
 class JsonReporter:
@@ -56,6 +70,8 @@ class SavedReport:
     results: list[TestResult]
     notes: list[str]
     suspects: int
+    #: Where the run was recorded ("run", "store", "compared_with", "alerts"), if it was.
+    history: dict[str, object] | None = None
 
 
 def read(path: str) -> SavedReport:
@@ -87,4 +103,6 @@ def read(path: str) -> SavedReport:
     suspects = summary.get("suspects") if isinstance(summary, dict) else None
     if not isinstance(suspects, int):
         suspects = sum(r.runs > 1 or r.verdict == Verdict.UNCONFIRMED for r in results)
-    return SavedReport(results, [str(n) for n in notes], suspects)
+    history = data.get("history")
+    return SavedReport(results, [str(n) for n in notes], suspects,
+                       history if isinstance(history, dict) else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -28,6 +28,9 @@ class Run:
     #: How many tests were re-run as suspects.
     suspects: int = 0
     settings: Settings = field(default_factory=Settings)
+    #: Where the run was recorded and what a comparison found: {"run", "store",
+    #: "compared_with", "alerts"}; None when not recorded.
+    history: Mapping[str, object] | None = None
 
 
 class Reporter(Protocol):
