@@ -35,6 +35,7 @@ bench: $(BIN)/activate
 	$(BIN)/python benchmarks/owner_chains.py
 	$(BIN)/python benchmarks/shared_leak.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/runner.py
 
 # Verdicts and sites that change between idle and loaded, serial and -n 2 (target 0).
 stability: $(BIN)/activate
