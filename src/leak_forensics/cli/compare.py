@@ -54,9 +54,9 @@ class CompareCommand:
         try:
             if args.base_id is None:
                 base_id, run_id = default_pair(store)
-            elif args.run_id is None:  # the latest: there is one, since BASE is there
-                base_id, run_id = args.base_id, int(store.runs(1)[0]["id"]) \
-                    if store.run(args.base_id) else 0
+            elif args.run_id is None:  # with the latest, which BASE being there proves
+                store.run(args.base_id)
+                base_id, run_id = args.base_id, int(store.runs(1)[0]["id"])
             else:
                 base_id, run_id = args.base_id, args.run_id
             comparison = compare_stored(store, base_id, run_id)

@@ -116,8 +116,9 @@ def add_options(parser: pytest.Parser) -> None:
                     dest="no_leak_forensics",
                     help="switch the checks off, over the ini setting and any other "
                          "--leak-forensics-* option")
-    for suffix, ini, kind, default, help_text in _OPTIONS:
+    for suffix, ini, kind, default, ini_help in _OPTIONS:
         flag = f"--leak-forensics{suffix}"
+        help_text = ini_help.replace("%", "%%")  # argparse %-formats option help, not ini help
         if kind == "flag":
             group.addoption(flag, action="store_true", default=None, dest=ini, help=help_text)
         elif kind == "on":  # on by default: the flag switches it off
@@ -136,12 +137,12 @@ def add_options(parser: pytest.Parser) -> None:
             group.addoption(flag, action="store", default=None, dest=ini,
                             metavar=_METAVARS[ini], help=help_text)
         if kind == "list":
-            parser.addini(ini, help=help_text, type="linelist", default=default)
+            parser.addini(ini, help=ini_help, type="linelist", default=default)
         elif kind in ("flag", "on"):
-            parser.addini(ini, help=help_text.replace("skip the", "the"), type="bool",
+            parser.addini(ini, help=ini_help.replace("skip the", "the"), type="bool",
                           default=default == "true")
         else:
-            parser.addini(ini, help=help_text, type="string", default=default)
+            parser.addini(ini, help=ini_help, type="string", default=default)
 
 
 #: The suffix of the dest of an option's old spelling.
