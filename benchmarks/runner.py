@@ -3,7 +3,11 @@
 1. Cost: ``leak-forensics run`` (sampling every 0.5 s, timeline drawn, samples recorded)
    against ``pytest --leak-forensics`` alone on the same suite, both recording to a
    history store, alternating, ``--rounds`` times each; medians of wall time. Target:
-   the runner costs at most 1.05x.
+   the runner costs at most 1.05x. Printed too: the runner's extra seconds, which are
+   nearly all fixed (its own start, reading the report, drawing the picture, storing the
+   samples: about 0.3 s), so the ratio is only fair on a suite that takes a while; the
+   generated tests make it about 12 s, a small suite by the standard of the suites that
+   need a memory-aware runner.
 2. Noise: the same suite run ``--noise-runs`` times (default 5) with every core kept
    busy, each run recorded in one store; then every run is compared with every other
    under the default alerts (``new_leaks``, ``peak_rss``, ``growth_rate``,
@@ -11,7 +15,7 @@
    how many comparisons an alert failed. Target: 0; the defaults are chosen with room
    over the largest change seen.
 
-The suite: the bundled example (``examples/demo``: 3 leaks, 6 clean traps) with 300
+The suite: the bundled example (``examples/demo``: 3 leaks, 6 clean traps) with 1,200
 generated tests beside it that parse, format and cache as application tests do, so that
 the growth fit has enough tests to work on. Usage:
 ``python benchmarks/runner.py [--rounds N] [--noise-runs N] [--only 1|2]``.
@@ -53,7 +57,7 @@ def pattern(n):
 def catalogue():
     return {f"sku-{i}": i * 1.5 for i in range(2000)}
 
-@pytest.mark.parametrize("i", range(300))
+@pytest.mark.parametrize("i", range(1200))
 def test_mixed(catalogue, i):
     orders = [Order(f"sku-{j}", j % 7) for j in range(i % 50)]
     text = json.dumps([dataclasses.asdict(o) for o in orders])
@@ -99,6 +103,7 @@ def cost(suite: Path, rounds: int) -> bool:
         print(f"  {label:26} median {statistics.median(values):6.2f} s  "
               f"({', '.join(f'{v:.2f}' for v in values)})")
     ratio = runner / base
+    print(f"  the runner's extra time: {runner - base:+.2f} s (medians)")
     print(f"  runner / plugin alone: {ratio:.3f}x (target <= 1.05x): "
           f"{'ok' if ratio <= 1.05 else 'OVER'}")
     return ratio <= 1.05
@@ -151,7 +156,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         suite = make_suite(Path(scratch))
         if args.only in (None, "1"):
-            print("1. the runner's cost (demo + 300 generated tests, serial)")
+            print("1. the runner's cost (demo + 1,200 generated tests, serial)")
             ok &= cost(suite, args.rounds)
         if args.only in (None, "2"):
             print("2. noise: the same suite against itself, every core busy")

@@ -131,8 +131,9 @@ def pytest_command(args: argparse.Namespace, history: str, extra: list[str]) -> 
 
 def _import_report_modules() -> None:
     try:
+        from ..analysis import memory_trend  # noqa: F401
         from ..history import store  # noqa: F401  # SQLAlchemy
-        from ..reporters import run_memory_text  # noqa: F401  # tabulate
+        from ..reporters import json_report, run_memory_text  # noqa: F401  # tabulate
         from ..reporters.timeline_png import plots_available
 
         if plots_available():
