@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BadInput
 from ..units import parse_size
+
+if TYPE_CHECKING:
+    from ..history.store import HistoryStore
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -56,3 +61,16 @@ def add_grouping(command: argparse.ArgumentParser, keys: tuple[str, ...]) -> Non
     command.add_argument("--limit", type=row_count, default=10, metavar="N",
                          help="rows per table (default 10; 0 for all)")
     command.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def recorded_store(option: str | None) -> HistoryStore:
+    """The store the reading commands look in: the one pytest and ``run`` write to from
+    here, so that ``history`` and ``compare`` work without an option; never created."""
+    from ..history.location import resolve_url
+    from ..history.store import HistoryError, HistoryStore
+
+    url = resolve_url(option, Path.cwd())
+    if url is None:
+        raise HistoryError("the history is switched off ('off'); name a store with "
+                           "--history URL")
+    return HistoryStore(url, create=False)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .common import EXIT_FAILED, EXIT_OK, emit
+from .common import EXIT_FAILED, EXIT_OK, emit, recorded_store
 
 
 def _run_id(text: str) -> int:
@@ -41,16 +40,10 @@ class CompareCommand:
     def run(self, args: argparse.Namespace) -> int:
         from ..analysis.alerts import parse_alert
         from ..history.comparing import alerts, compare_stored, default_pair
-        from ..history.location import resolve_url
-        from ..history.store import HistoryError, HistoryStore
         from ..reporters.compare_text import comparison_json, comparison_text
 
         rules = [parse_alert(text) for text in args.fail]
-        url = resolve_url(args.history, Path.cwd())
-        if url is None:
-            raise HistoryError("the history is switched off ('off'); name a store with "
-                               "--history URL")
-        store = HistoryStore(url, create=False)
+        store = recorded_store(args.history)
         try:
             if args.base_id is None:
                 base_id, run_id = default_pair(store)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from .common import EXIT_OK, emit, row_count
+from .common import EXIT_OK, emit, recorded_store, row_count
 
 
 class HistoryCommand:
@@ -26,15 +25,9 @@ class HistoryCommand:
                             help="a JSON list of runs, newest first, each with its id")
 
     def run(self, args: argparse.Namespace) -> int:
-        from ..history.location import resolve_url
-        from ..history.store import HistoryError, HistoryStore
         from ..reporters.history_text import runs_table
 
-        url = resolve_url(args.history, Path.cwd())
-        if url is None:
-            raise HistoryError("the history is switched off ('off'); name a store with "
-                               "--history URL")
-        store = HistoryStore(url, create=False)
+        store = recorded_store(args.history)
         try:
             runs = store.runs(args.limit or None)
         finally:
