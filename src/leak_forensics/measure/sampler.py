@@ -54,9 +54,14 @@ class TreeSampler:
             # The same Process object each time: psutil then knows a reused pid apart.
             known = self._known.setdefault(process.pid, process)
             try:
-                self.samples.append(Sample(now, known.pid, int(known.memory_info().rss)))
+                rss = int(known.memory_info().rss)
             except psutil.Error:  # it ended between the listing and the read
                 continue
+            # A process that has exited but not been waited for yet (a zombie, as pytest
+            # is for a moment at the end of the run) reads 0: it holds no memory, and a
+            # 0 would draw a false drop to nothing at the end of the timeline.
+            if rss > 0:
+                self.samples.append(Sample(now, known.pid, rss))
 
     def _loop(self) -> None:
         # Deadlines count from the start, so a slow read does not stretch the interval
