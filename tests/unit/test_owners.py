@@ -216,3 +216,32 @@ def test_an_untracked_value_each_run_replaces_is_not_a_leak():
                                    set(), lambda obj: sites.get(id(obj)))
     assert {site for _, _, site in found.found} == {"userpkg/mod.py:5", "userpkg/mod.py:9"}
     assert {site for _, _, site in found.recurring(runs).found} == {"userpkg/mod.py:9"}
+
+
+@pytest.fixture
+def harness_module():
+    """A module of the test harness (pytest's own), holding state as pytest's do."""
+    module = types.ModuleType("_pytest.leak_forensics_probe")
+    sys.modules[module.__name__] = module
+    yield module
+    del sys.modules[module.__name__]
+
+
+def test_a_path_through_the_harness_is_no_owner_when_the_code_under_test_holds_it(
+        app, harness_module):
+    # pytest keeps the running item in _pytest.assertion.util._reprcompare's closure: a
+    # shorter way to the leak than the user's global, but not one the user can act on.
+    entry = Entry(1)
+    harness_module.current = entry
+    app.REGISTRY = {"kept": [entry]}
+    chain = chain_of(entry, new=[entry])
+    assert chain.root == "myapp_cache.REGISTRY"
+    assert "_pytest" not in chain.path
+
+
+def test_the_harness_alone_holding_an_object_never_names_it_as_owner(harness_module):
+    entry = Entry(2)
+    harness_module.hook = (lambda item: lambda: item)(entry)
+    chain = chain_of(entry, new=[entry])
+    assert not chain.root.startswith("_pytest")
+    assert "_pytest" not in chain.path

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ..harness import is_harness_type
+from ..harness import is_harness_name, is_harness_type
 from ..measure.census import type_name
 from ..types import Frames
 from . import patterns as patterns_
@@ -87,10 +87,16 @@ class _Heap:
                     add(id(held), []).append(holder)
         self.referrers = referrers
         del objects
-        self.module_dicts = {id(m.__dict__): name for name, m in sys.modules.copy().items()
-                             # sys.modules may hold anything (a dead weak proxy raises
-                             # on isinstance, which asks for its __class__)
-                             if issubclass(type(m), types.ModuleType)}
+        # sys.modules may hold anything (a dead weak proxy raises on isinstance, which
+        # asks for its __class__)
+        modules = [(name, m) for name, m in sys.modules.copy().items()
+                   if issubclass(type(m), types.ModuleType)]
+        self.module_dicts = {id(m.__dict__): name for name, m in modules
+                             if not is_harness_name(name)}
+        # The harness's globals are no owner a reader could act on (pytest keeps the
+        # running item in ``_pytest.assertion.util._reprcompare``'s closure while a test
+        # runs): a path through them is a dead end, and the search goes on by the others.
+        self.harness_dicts = {id(m.__dict__) for name, m in modules if is_harness_name(name)}
         # A running frame's locals belong to its thread's stack, which the collector does
         # not traverse: each other thread's frames are added as holders of their locals.
         self.thread_frames: dict[int, str] = {}
@@ -176,6 +182,7 @@ def _chain(heap: _Heap, target: object, is_new: Callable[[object], bool]) -> Cha
         holders = [h for h in heap.holders(node) if id(h) not in heap.ignored]
         if not holders:
             tops.append(node)
+        holders = [h for h in holders if id(h) not in heap.harness_dicts]
         for holder in holders:
             if id(holder) in seen:
                 continue
@@ -189,7 +196,8 @@ def _chain(heap: _Heap, target: object, is_new: Callable[[object], bool]) -> Cha
         return _render(f"no named root within {len(seen)} objects", [target], is_new)
     # A function that only C holds (a callback registered with an extension, atexit) is
     # named by its qualified name; other tops are anonymous.
-    functions = [t for t in tops if isinstance(t, types.FunctionType)]
+    functions = [t for t in tops if isinstance(t, types.FunctionType)
+                 and not is_harness_name(str(t.__module__))]
     if functions:
         held = functions[0]
         return _render(f"{held.__module__}.{held.__qualname__}", _walk(held, child_of), is_new)
