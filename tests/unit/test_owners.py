@@ -26,13 +26,18 @@ class Slotted:
         self.value = 1
 
 
+def _imported(name):
+    """A module registered as imported modules are, for the length of a test."""
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    yield module
+    del sys.modules[name]
+
+
 @pytest.fixture
 def app():
-    """A module of the code under test, registered as imported modules are."""
-    module = types.ModuleType("myapp_cache")
-    sys.modules[module.__name__] = module
-    yield module
-    del sys.modules[module.__name__]
+    """A module of the code under test."""
+    yield from _imported("myapp_cache")
 
 
 def chain_of(obj, new=()):
@@ -221,10 +226,7 @@ def test_an_untracked_value_each_run_replaces_is_not_a_leak():
 @pytest.fixture
 def harness_module():
     """A module of the test harness (pytest's own), holding state as pytest's do."""
-    module = types.ModuleType("_pytest.leak_forensics_probe")
-    sys.modules[module.__name__] = module
-    yield module
-    del sys.modules[module.__name__]
+    yield from _imported("_pytest.leak_forensics_probe")
 
 
 def test_a_path_through_the_harness_is_no_owner_when_the_code_under_test_holds_it(
