@@ -198,3 +198,29 @@ class TestState:
         stores["screen"]
     assert verdicts["test_leaks"]["verdict"] == "leak"
     assert not any(o["path"].endswith("scratch") for o in verdicts["test_leaks"]["owners"])
+
+
+def test_a_test_that_walks_up_the_stack_is_not_a_suspect(run_forensics, pytester):
+    """Walking up the stack (``inspect.stack()``, a warning's ``stacklevel``, a template
+    engine's error handling) gives each running frame of the test runner a frame object,
+    which lives until that frame returns: after the screen, so once per test it read as
+    one block kept (issue 19: 88 of jinja2's 160 needless suspects)."""
+    pytester.makepyfile(test_mod="""
+import sys
+def test_first():
+    pass
+def test_walks_frames():
+    frame = sys._getframe()
+    while frame is not None:
+        frame = frame.f_back
+class TestInClass:
+    def test_walks_frames_in_a_method(self):
+        frame = sys._getframe()
+        while frame is not None:
+            frame = frame.f_back
+""")
+    result, _, verdicts = run_forensics()
+    result.assert_outcomes(passed=3)
+    for name in ("test_walks_frames", "test_walks_frames_in_a_method"):
+        assert (verdicts[name]["verdict"], verdicts[name]["runs"]) == ("clean", 1), \
+            (name, verdicts[name]["screen"])
