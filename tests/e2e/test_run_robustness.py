@@ -107,3 +107,64 @@ def test_bounded_cache_fills():
     assert verdicts["test_leaks"]["owners"][0]["root"] == "test_mod._HOLD"
     assert verdicts["test_bounded_cache_fills"]["verdict"] == "clean"  # the cache was found
     assert data["notes"] == []
+
+
+def test_a_test_that_takes_the_interpreters_hooks_away_is_run_and_checked(pytester):
+    # attrs' suite deletes sys._getframe to test its fallback; the plugin read the stack
+    # through sys at each phase and ended the run with an INTERNALERROR.
+    pytester.makepyfile(test_mod=LEAKY + """
+import sys
+
+def test_without_getframe(monkeypatch):
+    monkeypatch.delattr(sys, "_getframe")
+    monkeypatch.delattr(sys, "getallocatedblocks")
+    assert not hasattr(sys, "_getframe")
+""")
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess("--leak-forensics", f"--leak-forensics-json={report}",
+                                           "-p", "no:cacheprovider", "-p", "no:randomly")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+    verdicts = {t["nodeid"].split("::")[-1]: t["verdict"]
+                for t in json.loads(report.read_text())["tests"]}
+    assert verdicts == {"test_leaks": "leak", "test_clean": "clean",
+                        "test_without_getframe": "clean"}
+
+
+def test_a_measuring_step_that_fails_leaves_the_outcome_and_the_run_alone(pytester):
+    # Fault injection: the span's end breaks during one test's own run.
+    pytester.makeconftest("""
+from leak_forensics import probe
+
+_close = probe.Probe.close_span
+
+def close_span(self, *args, **kwargs):
+    if _broken[0]:
+        raise RuntimeError("span broke")
+    return _close(self, *args, **kwargs)
+
+_broken = [False]
+probe.Probe.close_span = close_span
+
+import pytest
+
+@pytest.fixture
+def breaks():
+    _broken[0] = True
+    yield
+    _broken[0] = False
+""")
+    pytester.makepyfile(test_mod=LEAKY + """
+def test_broken(breaks):
+    assert 1 + 1 == 3
+""")
+    report = pytester.path / "report.json"
+    result = pytester.runpytest_subprocess("--leak-forensics", f"--leak-forensics-json={report}",
+                                           "-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=1)  # the failing test still fails, nothing else
+    assert "INTERNALERROR" not in result.stdout.str()
+    tests = {t["nodeid"].split("::")[-1]: t for t in json.loads(report.read_text())["tests"]}
+    assert tests["test_broken"]["verdict"] == "error"
+    notes = tests["test_broken"]["notes"]
+    assert any("internal error: RuntimeError: span broke" in note for note in notes)
+    assert tests["test_leaks"]["verdict"] == "leak"

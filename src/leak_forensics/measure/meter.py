@@ -180,11 +180,13 @@ if sys.version_info[:2] == (3, 12):
 #: one run in six, and a leak of one block per run read as clean. Emptied before every
 #: read, the cache holds nothing at either end of a window (about 8 us each time).
 _clear_type_cache = getattr(sys, "_clear_type_cache", lambda: None)
+#: Bound once, like the cache's clearing: a test may patch ``sys``, never our counter.
+_allocated_blocks = sys.getallocatedblocks
 
 
 def _read_into(slots: array[int]) -> None:
     _clear_type_cache()
-    slots[0] = sys.getallocatedblocks() - _immortal_interned()
+    slots[0] = _allocated_blocks() - _immortal_interned()
     slots[1] = malloc_bytes()
 
 

@@ -29,6 +29,8 @@ from _pytest.unittest import TestCaseFunction
 from ..measure.meter import Reading
 
 _SETTLED = pytest.StashKey[bool]()
+#: Bound once: a test may take ``sys._getframe`` away (attrs' suite does, with monkeypatch).
+_getframe = sys._getframe
 
 
 def _settle(item: pytest.Item) -> None:
@@ -71,7 +73,7 @@ def _materialise_stack() -> None:
     jinja2's suite had 88 needless suspects from it. Made here, once per phase, they exist
     at both ends of the span.
     """
-    frame: types.FrameType | None = sys._getframe()
+    frame: types.FrameType | None = _getframe()
     while frame is not None:
         frame = frame.f_back
 
