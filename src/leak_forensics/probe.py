@@ -67,6 +67,8 @@ class Probe:
         self._traffic = traffic or Traffic()
         #: A harness thread handled a message during one of this test's windows.
         self.noisy = False
+        #: An error in measuring the test's own run; the test is then not checked.
+        self.broken: Exception | None = None
         self._span_open = False
         self._thread_base: frozenset[int] = frozenset()
         self._alive: list[threading.Thread] = []
@@ -89,6 +91,7 @@ class Probe:
         self._handle_base = resources.baseline()
         self._screen = ZERO
         self.noisy = False
+        self.broken = None
         self._span_open = False
         self._alive = []
         self._left = []
@@ -115,18 +118,31 @@ class Probe:
     # that only keeps bytes aside (a held report) needs no settling: whatever the span
     # cached before it is still there after it, and is forgotten at the span's end.
 
+    # A span's ends run inside the test's own run, between its phases: an error there
+    # must not change the test's outcome, so it is kept (``broken``) and the test is
+    # reported unchecked. A wrapper around these would itself allocate inside the span.
+
     def open_span(self, settle: bool = True) -> None:
-        self._span_open = True
-        if settle:
-            self.cleanup.forget_caches(opening=True)
-        self._mark()
+        if self.broken is not None:
+            return
+        try:
+            self._span_open = True
+            if settle:
+                self.cleanup.forget_caches(opening=True)
+            self._mark()
+        except Exception as exc:
+            self.broken = exc
 
     def close_span(self, counted: bool = True, settle: bool = True) -> None:
-        if not self._span_open:
+        if not self._span_open or self.broken is not None:
             return
-        if settle:
-            self.cleanup.forget_caches()
-        delta = self._since_mark()
+        try:
+            if settle:
+                self.cleanup.forget_caches()
+            delta = self._since_mark()
+        except Exception as exc:
+            self.broken = exc
+            return
         self._span_open = False
         if counted:
             self._screen = self._screen + delta

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import time
 import types
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 
 import pytest
 
@@ -137,21 +137,19 @@ class LeakForensics(Reporting):
         self._screening, self._boundary = item, False
         kept = len(item._report_sections)
         started = time.perf_counter()
-        broken: list[Exception] = []
         try:
             try:
                 with self.relay.holding(lambda: self.probe.pause(settle=False),
                                         lambda: self.probe.open_span(settle=False)):
-                    reports = run_screened(item, nextitem, Spans(
-                        _guarded(self.probe.open_span, broken),
-                        _guarded(self.probe.close_span, broken)))
+                    reports = run_screened(
+                        item, nextitem, Spans(self.probe.open_span, self.probe.close_span))
             finally:
                 self._screening = None
                 run_seconds = time.perf_counter() - started
                 self.budget.ran(run_seconds)
             try:
-                if broken:
-                    raise broken[0]
+                if self.probe.broken is not None:
+                    raise self.probe.broken
                 self.probe.finish_screen(section_memory(item._report_sections[kept:]))
                 result = self._examine(item, nextitem, reports, run_seconds)
             except Exception as exc:
@@ -333,17 +331,3 @@ class LeakForensics(Reporting):
             return
         super().pytest_sessionfinish(session)
 
-
-def _guarded(step: Callable[..., None], broken: list[Exception]) -> Callable[..., None]:
-    """A measuring step that cannot break the test's own run: its first failure is kept
-    (the test is then reported unchecked, with the error) and the later steps are skipped."""
-
-    def call(*args: object) -> None:
-        if broken:
-            return
-        try:
-            step(*args)
-        except Exception as exc:
-            broken.append(exc)
-
-    return call
