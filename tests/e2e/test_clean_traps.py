@@ -224,3 +224,41 @@ class TestInClass:
     for name in ("test_walks_frames", "test_walks_frames_in_a_method"):
         assert (verdicts[name]["verdict"], verdicts[name]["runs"]) == ("clean", 1), \
             (name, verdicts[name]["screen"])
+
+
+def test_warnings_are_summarised_as_without_the_plugin_and_a_leak_beside_them_is_found(
+        run_forensics, pytester):
+    """The modules' warning registries are emptied once before each test and once after
+    one whose screen grew, not at every span's ends (they cost most of a clean test's
+    screen). Emptied between the phases they also made pytest show a warning again in
+    each phase (5 warnings here instead of plain pytest's 3)."""
+    pytester.makepyfile(helper="""
+import warnings
+def old_api():
+    warnings.warn("old_api is deprecated", UserWarning, stacklevel=1)
+""", test_mod="""
+import pytest, helper
+_HOLD = []
+def test_first():
+    pass
+@pytest.fixture
+def warns_around():
+    helper.old_api()
+    yield
+    helper.old_api()
+def test_warns_in_every_phase(warns_around):
+    helper.old_api()
+def test_warns_in_the_test_module():
+    import warnings
+    warnings.warn("here too", UserWarning)
+def test_warns_and_leaks():
+    helper.old_api()
+    _HOLD.append([len(_HOLD)] * 30)
+""")
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    plain.assert_outcomes(passed=4, warnings=3)
+    result, _, verdicts = run_forensics()
+    result.assert_outcomes(passed=4, warnings=3)
+    for name in ("test_warns_in_every_phase", "test_warns_in_the_test_module"):
+        assert verdicts[name]["verdict"] == "clean", (name, verdicts[name]["screen"])
+    assert verdicts["test_warns_and_leaks"]["verdict"] == "leak"

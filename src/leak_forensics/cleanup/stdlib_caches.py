@@ -270,6 +270,8 @@ SAFE: dict[str, Callable[[], None]] = {
 
 #: Steps that every read of the counters does itself (``measure.meter``).
 EMPTIED_BY_READS = frozenset({"type cache"})
+#: Steps too slow for every span's ends: done before a test and after one that grew.
+ONCE_PER_TEST = frozenset({"__warningregistry__"})
 #: Steps that forget only what a window added (``WindowPatterns``): left out as one opens.
 ONLY_INSIDE_WINDOWS = frozenset({"re"})
 

@@ -127,9 +127,16 @@ class CleanupPass:
         if USER not in self.skip:
             self._user_hooks()
         # The type cache is left to the counter's read, which empties it anyway; the
-        # patterns compiled before a window opens are the runner's, and stay.
-        skip = stdlib_caches.EMPTIED_BY_READS
+        # patterns compiled before a window opens are the runner's, and stay; the
+        # warning registries are emptied once before and once after a test that grew
+        # (``forget_warning_registries``).
+        skip = stdlib_caches.EMPTIED_BY_READS | stdlib_caches.ONCE_PER_TEST
         self._caches(skip_steps=skip | stdlib_caches.ONLY_INSIDE_WINDOWS if opening else skip)
+
+    def forget_warning_registries(self) -> None:
+        if STDLIB not in self.skip:
+            for name in stdlib_caches.ONCE_PER_TEST:
+                self._guard("stdlib cache", stdlib_caches.SAFE[name], name)
 
     def note_window(self) -> None:
         """A measured window opens: what the test runner memoises from now on is the
