@@ -163,7 +163,7 @@ class Probe:
         modules' warning registries: finding them means looking into every module
         (~120 us with 700 modules), most of the cost of a clean test's screen if done at
         every span's ends. They are emptied before the test (``begin``), so what they
-        hold now is the test's, and only a screen that grew pays for emptying them, in
+        hold now is the test's, and only a suspect's screen pays for emptying them, in
         a span of its own whose (negative) reading counts.
         """
         self._screen = self._screen - discount
@@ -171,7 +171,7 @@ class Probe:
             self.open_span()
             self._alive = self.cleanup.run(self._thread_base, caches=False)
             self.close_span()
-        if self._screen.blocks > 0 or self._screen.malloc > 0:
+        if verdict.is_suspect(self._screen):
             self.open_span(settle=False)
             self.cleanup.forget_warning_registries()
             self.close_span(settle=False)
