@@ -117,7 +117,8 @@ class CleanupPass:
     def forget_caches(self, opening: bool = False) -> None:
         """Empty the caches a repetition's cleanup empties, and nothing else.
 
-        Done at both ends of every measured span of a test's own run, so that it starts
+        Done at the end of every measured span of a test's own run, and as one opens
+        unless the phase before it passed (``plugin.run.run_screened``), so that it starts
         from the state every repetition starts from. Otherwise each confirmed suspect
         would leave these caches empty and the next tests would refill them, each
         becoming a suspect in turn: on a unittest suite with subtests, one test in six.
