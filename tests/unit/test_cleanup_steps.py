@@ -133,6 +133,10 @@ def test_linecache_step_forgets_files_and_keeps_registered_source():
         stdlib_caches.SAFE["linecache"]()
         assert functools.__file__ not in linecache.cache
         assert "<registered>" in linecache.cache
+        # The next pass is skipped only while nothing was added since this one.
+        linecache.getline(functools.__file__, 1)
+        stdlib_caches.SAFE["linecache"]()
+        assert functools.__file__ not in linecache.cache
     finally:
         linecache.cache.pop("<registered>", None)
 
