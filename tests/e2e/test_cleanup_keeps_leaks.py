@@ -25,6 +25,21 @@ def test_generates():
 LINECACHE_CLEAN = """
 import linecache
 
+def register(qualname):
+    # What attrs does for each class it makes: the name comes from the class, so a
+    # second run registers nothing new.
+    name = f"<generated methods {qualname}>"
+    source = "def __init__(self, x):\\n    self.x = x\\n"
+    linecache.cache.setdefault(name, (len(source), None, source.splitlines(True), name))
+
+register("test_mod.AtImport")  # as attrs does for its own classes: the cache is not empty
+
+def test_first():
+    pass
+
+def test_registers_source_once_per_class():
+    register("test_mod.test_registers_source_once_per_class.<locals>.C")
+
 def test_reads_a_new_file_each_run(tmp_path):
     path = tmp_path / "module.py"
     path.write_text("x = 1\\n" * 50)
@@ -66,9 +81,12 @@ def test_uses_a_session_and_forgets_it():
 """
 
 
-def test_a_leak_into_linecache_is_found(run_forensics, pytester):
+def test_a_leak_into_linecache_is_found_by_the_repetitions(run_forensics, pytester):
+    # The screen forgets source registered in its span (attrs registers each class's
+    # once, under a name that the next run reuses), so only repetitions can tell a new
+    # name per run from it: here every test is repeated.
     pytester.makepyfile(test_mod=LINECACHE_LEAK)
-    _, _, verdicts = run_forensics()
+    _, _, verdicts = run_forensics("--leak-forensics-all")
     entry = verdicts["test_generates"]
     assert entry["verdict"] == "leak", entry
     assert entry["sites"][0]["filename"] == "test_mod.py"
@@ -76,10 +94,12 @@ def test_a_leak_into_linecache_is_found(run_forensics, pytester):
     assert any(o["root"] == "linecache.cache" for o in entry["owners"]), entry["owners"]
 
 
-def test_linecache_filled_from_files_on_disk_stays_clean(run_forensics, pytester):
+def test_linecache_filled_from_files_or_by_generated_classes_stays_clean(run_forensics, pytester):
     pytester.makepyfile(test_mod=LINECACHE_CLEAN)
     _, _, verdicts = run_forensics()
     assert verdicts["test_reads_a_new_file_each_run"]["verdict"] == "clean"
+    registers = verdicts["test_registers_source_once_per_class"]
+    assert (registers["verdict"], registers["runs"]) == ("clean", 1), registers["screen"]
 
 
 def test_a_session_the_code_keeps_in_a_global_is_not_closed(run_forensics, pytester):

@@ -133,6 +133,9 @@ class CleanupPass:
         # (``forget_warning_registries``).
         skip = stdlib_caches.EMPTIED_BY_READS | stdlib_caches.ONCE_PER_TEST
         self._caches(skip_steps=skip | stdlib_caches.ONLY_INSIDE_WINDOWS if opening else skip)
+        if not opening and STDLIB not in self.skip:
+            self._guard("stdlib cache", stdlib_caches.REGISTERED_SOURCE.forget_new,
+                        "linecache")
 
     def forget_warning_registries(self) -> None:
         if STDLIB not in self.skip:
@@ -145,6 +148,7 @@ class CleanupPass:
         self._guard("test runner cache", self._rewriter_names.note)
         if STDLIB not in self.skip:
             self._guard("stdlib cache", stdlib_caches.PATTERNS.note, "re")
+            self._guard("stdlib cache", stdlib_caches.REGISTERED_SOURCE.note, "linecache")
 
     def _user_hooks(self) -> None:
         for func in list(_registered):
