@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import BadInput
 from ..units import parse_size
 
+TYPE_CHECKING = False  # typing and pathlib are not imported at run time: every call pays them
 if TYPE_CHECKING:
     from ..history.store import HistoryStore
 
@@ -66,6 +65,8 @@ def add_grouping(command: argparse.ArgumentParser, keys: tuple[str, ...]) -> Non
 def recorded_store(option: str | None) -> HistoryStore:
     """The store the reading commands look in: the one pytest and ``run`` write to from
     here, so that ``history`` and ``compare`` work without an option; never created."""
+    from pathlib import Path
+
     from ..history.location import resolve_url
     from ..history.store import HistoryError, HistoryStore
 

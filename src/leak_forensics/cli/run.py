@@ -10,15 +10,16 @@ prints the report. Its exit status is pytest's (6 when an alert held).
 from __future__ import annotations
 
 import argparse
-import subprocess
+import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import BadInput
 from .common import EXIT_BAD_INPUT
 
+TYPE_CHECKING = False  # subprocess, pathlib and typing load only when run runs
 if TYPE_CHECKING:
+    import subprocess
+
     from ..analysis.memory_trend import TaggedSample
     from ..measure.sampler import Sample
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 #: tests themselves, not from samples. Peers that profile single functions sample every
 #: 0.1 s; --sample-interval 0.1 does that here.
 DEFAULT_INTERVAL = 0.5
-_OUT = Path(".leak-forensics")
+_OUT = ".leak-forensics"
 
 
 def _interval(text: str) -> float:
@@ -76,20 +77,22 @@ class RunCommand:
                             help="record the run here: an SQLAlchemy URL or 'off' (default: "
                                  "$LEAK_FORENSICS_HISTORY, else .leak-forensics/history.db "
                                  "here)")
-        parser.add_argument("--timeline", metavar="PNG", default=str(_OUT / "timeline.png"),
+        parser.add_argument("--timeline", metavar="PNG", default=os.path.join(_OUT, "timeline.png"),
                             help="where to draw RSS over time (default: %(default)s; needs "
                                  "the [plots] extra)")
-        parser.add_argument("--samples", metavar="CSV", default=str(_OUT / "samples.csv"),
+        parser.add_argument("--samples", metavar="CSV", default=os.path.join(_OUT, "samples.csv"),
                             help="where to write the samples: time (s), rss (bytes), pid, "
                                  "process, nodeid (default: %(default)s)")
-        parser.add_argument("--json", metavar="PATH", default=str(_OUT / "report.json"),
+        parser.add_argument("--json", metavar="PATH", default=os.path.join(_OUT, "report.json"),
                             help="where pytest writes the JSON leak report (default: "
                                  "%(default)s)")
 
     def run(self, args: argparse.Namespace) -> int:
         import importlib.util
+        import subprocess
         import threading
         import time
+        from pathlib import Path
 
         from ..history.location import resolve_url
         from ..measure.sampler import TreeSampler
@@ -155,6 +158,8 @@ def _wait(child: subprocess.Popen[bytes]) -> int:
 
 def _report(args: argparse.Namespace, history: str | None, samples: list[Sample],
             started: float, seconds: float, status: int) -> int:
+    from pathlib import Path
+
     from ..analysis.memory_trend import run_memory, tag_samples
     from ..files import write_atomically
     from ..reporters import json_report
