@@ -30,11 +30,9 @@ from dataclasses import dataclass, field
 
 from ..harness import is_harness_name, is_harness_type
 from ..measure.census import type_name
+from ..measure.stacks import getframe
 from ..types import Frames
 from . import patterns as patterns_
-
-#: Bound once: a test may take ``sys._getframe`` away (attrs' suite does, with monkeypatch).
-_getframe = sys._getframe
 
 #: Objects searched per sampled object before giving up on finding a named root.
 SEARCH_LIMIT = 100_000
@@ -72,7 +70,7 @@ class _Heap:
     def __init__(self, ignore: list[object], display: Callable[[str], str]) -> None:
         """``ignore``: containers of the caller's that hold what is searched for (this
         list too)."""
-        frame: types.FrameType | None = _getframe()
+        frame: types.FrameType | None = getframe()
         ignored = {id(o) for o in ignore} | {id(ignore)}
         while frame is not None:  # this analysis's own frames hold the samples
             ignored.add(id(frame))

@@ -101,6 +101,12 @@ def _clear_typing() -> None:
     _typing_abcs()
 
 
+def _registered(entry: object) -> bool:
+    """A ``linecache`` entry with no file behind it (``mtime`` None): source registered
+    by the code that generated it."""
+    return isinstance(entry, tuple) and len(entry) == 4 and entry[1] is None
+
+
 class LinecacheFiles:
     """Forget the source lines of files on disk, which the harness's tracebacks and
     assertion messages read, and lazy loaders; keep entries with no file behind them
@@ -126,7 +132,7 @@ class LinecacheFiles:
         if left[0] == id(cache) and left[1] == len(cache):
             return
         for name, entry in list(cache.items()):
-            if not (isinstance(entry, tuple) and len(entry) == 4 and entry[1] is None):
+            if not _registered(entry):
                 del cache[name]
         left[0], left[1] = id(cache), len(cache)
 
@@ -164,8 +170,7 @@ class RegisteredSource:
         added = len(cache) - noted[1]
         if added > 0:
             for name in list(islice(reversed(cache), added)):
-                entry = cache[name]
-                if isinstance(entry, tuple) and len(entry) == 4 and entry[1] is None:
+                if _registered(cache[name]):
                     del cache[name]
 
 

@@ -14,8 +14,9 @@ from types import FrameType
 from ..types import Frames
 
 _LIMIT = 64  # ORMs put ~20 frames between the user's line and the event
-#: Bound once: a test may take ``sys._getframe`` away (attrs' suite does, with monkeypatch).
-_getframe = sys._getframe
+#: Bound once, for every stack walk of the plugin's: a test may take ``sys._getframe``
+#: away (attrs' suite does, with monkeypatch).
+getframe = sys._getframe
 
 
 def make_reader(harness: Callable[[str], bool]) -> Callable[[int], Frames]:
@@ -24,7 +25,7 @@ def make_reader(harness: Callable[[str], bool]) -> Callable[[int], Frames]:
 
     def read(skip: int = 0) -> Frames:
         frames: list[tuple[str, int]] = []
-        frame: FrameType | None = _getframe(skip + 1)
+        frame: FrameType | None = getframe(skip + 1)
         while frame is not None and len(frames) < _LIMIT:
             filename = frame.f_code.co_filename
             frames.append((filename, frame.f_lineno))

@@ -27,10 +27,9 @@ from _pytest.nodes import Node
 from _pytest.unittest import TestCaseFunction
 
 from ..measure.meter import Reading
+from ..measure.stacks import getframe
 
 _SETTLED = pytest.StashKey[bool]()
-#: Bound once: a test may take ``sys._getframe`` away (attrs' suite does, with monkeypatch).
-_getframe = sys._getframe
 
 
 def _settle(item: pytest.Item) -> None:
@@ -73,7 +72,7 @@ def _materialise_stack() -> None:
     jinja2's suite had 88 needless suspects from it. Made here, once per phase, they exist
     at both ends of the span.
     """
-    frame: types.FrameType | None = _getframe()
+    frame: types.FrameType | None = getframe()
     while frame is not None:
         frame = frame.f_back
 
