@@ -1,0 +1,63 @@
+"""The heap window's own schedule of full collections (``HeapWindow.maybe_full_collect``).
+
+The collector never sees frozen objects, so garbage that became unreachable after it was
+frozen is reclaimed only when the window lets the whole heap be collected, once the heap
+has grown by a quarter since the last time, as CPython schedules its full collections."""
+
+import gc
+import weakref
+
+import pytest
+
+from leak_forensics.measure.heap import HeapWindow
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the collector frees it
+
+
+@pytest.fixture
+def window():
+    heap = HeapWindow()
+    yield heap
+    heap.release()
+
+
+def test_frozen_garbage_is_collected_once_the_heap_grew_by_a_quarter(window):
+    window.start()
+    node = Node()
+    dead = weakref.ref(node)
+    window.stop()
+    window.start()  # the node is frozen now
+    del node
+    window.collect()
+    assert dead() is not None  # out of the collector's sight
+    window.stop()
+    window.maybe_full_collect()
+    assert dead() is not None  # the heap has not grown: no full collection yet
+    window.start()
+    grown = [[] for _ in range(gc.get_freeze_count() // 3)]  # tracked lists
+    window.stop()
+    window.start()  # freezing them counts them as growth
+    window.stop()
+    window.maybe_full_collect()
+    assert dead() is None
+    del grown
+
+
+def test_a_thawed_window_does_not_count_the_whole_heap_as_growth(window):
+    window.start()
+    node = Node()
+    dead = weakref.ref(node)
+    window.stop()
+    window.start()
+    del node
+    gc.collect(0)  # a test's own collection thaws the window, and collects what it asks
+    assert window.thawed
+    window.stop()
+    window.start()  # the whole heap was in sight: freezing it again is not growth
+    window.stop()
+    window.maybe_full_collect()
+    # Counted as growth, the whole heap would have brought on a full collection.
+    assert dead() is not None  # gc.collect(0) left it: the node was in the oldest
