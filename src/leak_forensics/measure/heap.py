@@ -34,29 +34,17 @@ class HeapWindow:
         self._grown_since_full = 0
 
     def start(self) -> None:
-        """Freeze the current heap; later collections see only newer objects.
-
-        What a freeze adds to the frozen count is what survived since the last one: the
-        heap's growth, counted for ``maybe_full_collect`` without listing objects. With
-        nothing frozen (the first window, or one a test thawed) the whole heap is in
-        sight, and that is not growth.
-        """
+        """Freeze the current heap; later collections see only newer objects."""
         if not self.open:
             self.open = True
             self.thawed = False
             gc.collect = self._test_collect
-        self._freeze()
-
-    def _freeze(self) -> None:
-        before = gc.get_freeze_count()
         gc.freeze()
-        if before:
-            self._grown_since_full += gc.get_freeze_count() - before
 
     def refreeze(self) -> None:
         """Move everything alive now out of sight, e.g. before a census of what comes next."""
         if self.open:
-            self._freeze()
+            gc.freeze()
             self.thawed = False
 
     def stop(self) -> None:
@@ -69,11 +57,10 @@ class HeapWindow:
         """
         if not self.open:
             return
+        self._grown_since_full += len(gc.get_objects()) if not self.thawed else 0
         gc.collect = _real_collect
         self.open = False
-        if self.thawed:  # the whole heap is in sight: hidden again, uncounted
-            self._freeze()
-            self.thawed = False
+        self.thawed = False
 
     def release(self) -> None:
         """At the end of the session: give the whole heap back to the collector."""
