@@ -159,8 +159,8 @@ class Probe:
         """After the test's own run: wait for the threads it started.
 
         ``discount`` is memory the test runner itself kept for the run (captured output).
-        The caches were settled at each end of every span (``open_span``), but for the
-        modules' warning registries: finding them means looking into every module
+        The caches were settled as the spans ran (``open_span``), but for the modules'
+        warning registries: finding them means looking into every module
         (~120 us with 700 modules), most of the cost of a clean test's screen if done at
         every span's ends. They are emptied before the test (``begin``), so what they
         hold now is the test's, and only a suspect's screen pays for emptying them, in

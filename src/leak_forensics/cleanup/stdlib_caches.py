@@ -101,6 +101,11 @@ def _clear_typing() -> None:
     _typing_abcs()
 
 
+def _linecache() -> dict[str, Any] | None:
+    cache = getattr(_mod("linecache"), "cache", None)
+    return cache if isinstance(cache, dict) else None
+
+
 def _registered(entry: object) -> bool:
     """A ``linecache`` entry with no file behind it (``mtime`` None): source registered
     by the code that generated it."""
@@ -125,8 +130,8 @@ class LinecacheFiles:
         self._left = array("q", [0, -1])
 
     def __call__(self) -> None:
-        cache = getattr(_mod("linecache"), "cache", None)
-        if not isinstance(cache, dict):
+        cache = _linecache()
+        if cache is None:
             return
         left = self._left
         if left[0] == id(cache) and left[1] == len(cache):
@@ -158,14 +163,14 @@ class RegisteredSource:
         self._noted = array("q", [0, -1])  # id and length of the cache as a window opened
 
     def note(self) -> None:
-        cache = getattr(_mod("linecache"), "cache", None)
+        cache = _linecache()
         noted = self._noted
-        noted[0], noted[1] = (id(cache), len(cache)) if isinstance(cache, dict) else (0, -1)
+        noted[0], noted[1] = (0, -1) if cache is None else (id(cache), len(cache))
 
     def forget_new(self) -> None:
-        cache = getattr(_mod("linecache"), "cache", None)
+        cache = _linecache()
         noted = self._noted
-        if not isinstance(cache, dict) or noted[0] != id(cache) or noted[1] < 0:
+        if cache is None or noted[0] != id(cache) or noted[1] < 0:
             return
         added = len(cache) - noted[1]
         if added > 0:

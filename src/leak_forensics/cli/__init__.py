@@ -74,10 +74,11 @@ def parser(words: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    command = parser(words[:words.index("--")] if "--" in words else words)
     # Words after "--" are pytest's (``run``), never this parser's.
-    passed = words[words.index("--") + 1:] if "--" in words else []
-    args = command.parse_args(words[:words.index("--")] if "--" in words else words)
+    own = words[:words.index("--")] if "--" in words else words
+    passed = words[len(own) + 1:]
+    command = parser(own)
+    args = command.parse_args(own)
     if passed and args.command != "run":
         command.error(f"only run passes arguments after -- on (to pytest); {args.command} "
                       "takes none")

@@ -123,6 +123,10 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
     per_run.drop_request()
     reraise = _reraise(item.config)
     slots: list[pytest.TestReport | None] = [None, None, None]
+    # The caches are emptied as the first span opens, and again only after a phase that
+    # did not pass: a passed phase's report reads no traceback, so the next span starts
+    # from the state the last one ended in, and emptying them (~80 us) would find nothing.
+    settle = True
     try:
         for index, when in enumerate(("setup", "call", "teardown")):
             if when == "call" and not (slots[0] and slots[0].passed):
@@ -133,13 +137,6 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
                 stopping = session.shouldfail or session.shouldstop
                 kwargs["nextitem"] = None if stopping else nextitem
             hook = getattr(ihook, f"pytest_runtest_{when}")
-            # The caches are emptied as the first span opens. A passed phase's report
-            # caches nothing (no traceback is read), so the next span starts from the
-            # state the last one ended in: emptying them again (~80 us) would find
-            # nothing.
-            previous = next((r for r in reversed(slots[:index]) if r is not None), None)
-            settle = previous is None or not previous.passed
-            del previous
             call = _timed_call(hook, item, when, kwargs, reraise, spans,
                                first=per_run.begin if when == "setup" else None,
                                last=per_run.end if when == "teardown" else None,
@@ -148,6 +145,7 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
             slots[index] = report
+            settle = not report.passed
             del call, report
     finally:
         per_run.end()  # done already, unless the run was interrupted

@@ -330,4 +330,3 @@ class LeakForensics(Reporting):
                 "usage_errors": self.usage_errors}
             return
         super().pytest_sessionfinish(session)
-
