@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test pytest bench stability lint clean
 
+# The suite starts some 400 Python processes; without their bytecode cache each one
+# compiles pytest and its plugins from source again (a one-test run took 2.8 s instead of 1.3 s).
+unexport PYTHONDONTWRITEBYTECODE
+
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from postgres import new_database, postgresql_server  # noqa: F401  # a fixture
 
-# The runs the tests start need no PostgreSQL fixtures: pytest-postgresql's plugin would
-# import psycopg in each of them.
-os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} -p no:postgresql"
+# The runs the tests start are other projects' suites: they need neither this suite's
+# PostgreSQL fixtures nor hypothesis's plugin, which would import psycopg and hypothesis
+# in each of them (0.45 s a run; the test of property-based suites turns it back on).
+OTHER_PLUGINS_OFF = "-p no:postgresql -p no:hypothesispytest"
+os.environ["PYTEST_ADDOPTS"] = f"{os.environ.get('PYTEST_ADDOPTS', '')} {OTHER_PLUGINS_OFF}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -24,11 +26,14 @@ def run_forensics(pytester: pytest.Pytester):
     """Run pytest with leak forensics in a subprocess (tracemalloc is process-global)."""
 
     def run(*args: str, xdist: bool = False):
-        """``xdist``: leave pytest-xdist loaded, for runs with ``-n``."""
+        """``xdist``: leave pytest-xdist loaded, for runs with ``-n``. The run history is
+        off unless ``args`` turn it on (its own tests do): recording it imports
+        SQLAlchemy, 0.45 s a run."""
         report = pytester.path / "leak-report.json"
         report.unlink(missing_ok=True)  # a run that writes none must not read the last one
         result = pytester.runpytest_subprocess(
             "--leak-forensics", f"--leak-forensics-json={report}", "-p", "no:cacheprovider",
+            "--leak-forensics-history=off",
             *(() if xdist else ("-p", "no:xdist")), *args)
         data = json.loads(report.read_text()) if report.exists() else None
         verdicts = {t["nodeid"].split("::")[-1]: t for t in data["tests"]} if data else {}

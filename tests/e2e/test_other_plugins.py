@@ -41,10 +41,13 @@ def test_grows_once():
                                   for when in ("setup", "call", "teardown"))
 
 
-def test_property_based_tests_are_judged_like_any_other(run_forensics, pytester):
+def test_property_based_tests_are_judged_like_any_other(run_forensics, pytester,
+                                                       monkeypatch):
     """hypothesis runs each ``@given`` test over many examples and keeps state of its own
     between runs; a clean property stays clean, run after run, and a property that leaks
-    into the project's code is still found, with junit-xml on as CI runs it."""
+    into the project's code is still found, with junit-xml on as CI runs it (and with
+    hypothesis's plugin, which adds to the junit-xml of every report)."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:postgresql")
     pytester.makepyfile(test_props="""
 from hypothesis import given, settings, strategies as st
 
