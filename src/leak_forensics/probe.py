@@ -86,7 +86,7 @@ class Probe:
 
     def begin(self) -> None:
         self.heap.start()
-        self.cleanup.forget_warning_registries()  # the rest of them: finish_screen
+        self.cleanup.forget_once_per_test()  # the rest of them: finish_screen
         sqlalchemy.track_connections(self.stack)  # once SQLAlchemy is imported
         self._thread_base = thread_tools.snapshot()
         self._handle_base = resources.baseline()
@@ -159,12 +159,13 @@ class Probe:
         """After the test's own run: wait for the threads it started.
 
         ``discount`` is memory the test runner itself kept for the run (captured output).
-        The caches were settled as the spans ran (``open_span``), but for the modules'
-        warning registries: finding them means looking into every module
-        (~120 us with 700 modules), most of the cost of a clean test's screen if done at
-        every span's ends. They are emptied before the test (``begin``), so what they
-        hold now is the test's, and only a suspect's screen pays for emptying them, in
-        a span of its own whose (negative) reading counts.
+        The caches were settled as the spans ran (``open_span``), but for two kinds too
+        slow for every span's ends (``stdlib_caches.ONCE_PER_TEST``): the modules'
+        warning registries (finding them means looking into every module, ~120 us with
+        700 modules) and the caches of every ABC (a walk of the class tree). They are
+        emptied before the test (``begin``), so what they hold now is the test's, and
+        only a suspect's screen pays for emptying them, in a span of its own whose
+        (negative) reading counts.
         """
         self._screen = self._screen - discount
         if thread_tools.started_since(self._thread_base):
@@ -173,7 +174,7 @@ class Probe:
             self.close_span()
         if verdict.is_suspect(self._screen):
             self.open_span(settle=False)
-            self.cleanup.forget_warning_registries()
+            self.cleanup.forget_once_per_test()
             self.close_span(settle=False)
         self._left = resources.settle(self._handle_base, self.heap.collect)
 

@@ -69,6 +69,35 @@ def test_patterns_compiled_before_a_window_stay_and_the_windows_own_go():
     assert "leak-forensics-test-[0-9]+" not in cached
 
 
+def test_the_abc_step_empties_the_caches_of_classes_derived_from_the_stdlibs_abcs():
+    """``isinstance(x, Mapping)`` fills the cache of every ABC below Mapping, wherever
+    it was defined; the step finds them by walking the class tree down."""
+    import abc
+    import collections.abc
+    import numbers
+
+    class Table(collections.abc.Mapping):  # defined outside collections.abc
+        __getitem__ = __iter__ = __len__ = None  # type: ignore[assignment]
+
+    class Amount(numbers.Number):
+        pass
+
+    class Unseen:
+        pass
+
+    assert not isinstance(Unseen(), collections.abc.Mapping)
+    assert not isinstance(Unseen(), numbers.Number)
+
+    def cached(cls: type) -> bool:  # is Unseen in a positive or negative cache?
+        _, cache, negative, _ = abc._get_dump(cls)  # type: ignore[attr-defined]
+        return any(ref() is Unseen for ref in (*cache, *negative))
+
+    assert cached(Table) and cached(Amount)
+    stdlib_caches.SAFE["abc caches"]()
+    assert not cached(Table) and not cached(Amount)
+    assert not cached(collections.abc.Mapping) and not cached(numbers.Number)
+
+
 def test_every_stdlib_step_runs_on_this_interpreter():
     for step in stdlib_caches.SAFE.values():
         step()

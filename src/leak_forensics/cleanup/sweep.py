@@ -129,15 +129,16 @@ class CleanupPass:
             self._user_hooks()
         # The type cache is left to the counter's read, which empties it anyway; the
         # patterns compiled before a window opens are the runner's, and stay; the
-        # warning registries are emptied once before and once after a test that grew
-        # (``forget_warning_registries``).
+        # warning registries and the ABCs' caches are emptied once before and once after
+        # a test that grew (``forget_once_per_test``).
         skip = stdlib_caches.EMPTIED_BY_READS | stdlib_caches.ONCE_PER_TEST
         self._caches(skip_steps=skip | stdlib_caches.ONLY_INSIDE_WINDOWS if opening else skip)
         if not opening and STDLIB not in self.skip:
             self._guard("stdlib cache", stdlib_caches.REGISTERED_SOURCE.forget_new,
                         "linecache")
 
-    def forget_warning_registries(self) -> None:
+    def forget_once_per_test(self) -> None:
+        """Empty the caches too slow to look at on every span's ends."""
         if STDLIB not in self.skip:
             for name in stdlib_caches.ONCE_PER_TEST:
                 self._guard("stdlib cache", stdlib_caches.SAFE[name], name)
