@@ -15,7 +15,7 @@ _EXPORTS = {
     "Snapshot": "snapshot.model", "take_snapshot": "snapshot.model",
     "load_snapshot": "snapshot.model", "SnapshotError": "errors",
     "diff_snapshots": "snapshot.diff", "snapshot_statistics": "snapshot.diff",
-    "LeakForensicsWarning": "errors", "MemoryGrowthWarning": "errors",
+    "LeakForensicsWarning": "errors", "MemoryGrowthWarning": "errors", "LeakError": "errors",
     "MemoryMonitor": "measure.monitor",
 }
 _RENAMED = {"load_snapshot": "load", "diff_snapshots": "diff",

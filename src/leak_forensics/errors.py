@@ -18,6 +18,11 @@ class ReportError(BadInput):
     """A file is not a readable leak report; the message is one line for the user."""
 
 
+class LeakError(AssertionError):
+    """``assert_no_leaks`` found a leak; the message is the report a leaking test gets.
+    An ``AssertionError``, so that pytest shows it as a failed assertion."""
+
+
 class LeakForensicsWarning(UserWarning):
     """Something went wrong inside leak-forensics; the test run itself is unaffected."""
 

@@ -87,6 +87,7 @@ class Probe:
     def begin(self) -> None:
         self.heap.start()
         self.cleanup.forget_once_per_test()  # the rest of them: finish_screen
+        self.cleanup.take_stopped()  # runners a repetition of the last test left
         sqlalchemy.track_connections(self.stack)  # once SQLAlchemy is imported
         self._thread_base = thread_tools.snapshot()
         self._handle_base = resources.baseline()
@@ -176,7 +177,8 @@ class Probe:
             self.open_span(settle=False)
             self.cleanup.forget_once_per_test()
             self.close_span(settle=False)
-        self._left = resources.settle(self._handle_base, self.heap.collect)
+        self._left = self.cleanup.take_stopped() + resources.settle(self._handle_base,
+                                                                     self.heap.collect)
 
     def screened(self) -> Reading:
         return Reading(self._screen.blocks, self._screen.malloc, len(self._alive),
@@ -203,9 +205,11 @@ class Probe:
             outcomes[run_once()] += 1
             result.runs += 1
             alive = self.cleanup.run(threads)
-            return alive, resources.settle(handles, self.heap.collect)
+            return alive, self.cleanup.take_stopped() + resources.settle(handles,
+                                                                         self.heap.collect)
 
         self.cleanup.run(thread_tools.snapshot())
+        self.cleanup.take_stopped()
         self.saved = None
         garbage_before = len(gc.garbage)
         # Coroutines made by the repetitions remember where (for a task left pending).

@@ -17,8 +17,10 @@ from typing import Any
 
 from ..harness import user_namespace_values
 from ..integrations import sqlalchemy
+from ..measure import resources
 from ..measure import threads as thread_tools
 from ..measure.heap import HeapWindow
+from ..types import Frames
 from . import stdlib_caches
 from .runner_caches import RewriterNames
 from .steps import BOUNDED_CACHES, GC, SQLALCHEMY, STDLIB, STDLIB_UNSAFE, THREADS, USER
@@ -66,6 +68,17 @@ class BoundedLruCaches:
                 yield func
 
 
+_RUNNERS = "leak_forensics.integrations.async_runner"
+
+
+def _runner_text(name: str, created_at: Frames) -> Callable[[resources.Site], str]:
+    def describe(site: resources.Site) -> str:
+        where = site(created_at) if created_at else None
+        made = f" created at {where}," if where else ""
+        return f"AsyncRunner {name!r}{made} left running: shut down by the cleanup"
+    return describe
+
+
 def register_cleanup(func: Callable[[], object]) -> Callable[[], object]:
     """Add a project's own cache clearing to every cleanup pass; usable as a decorator."""
     if func not in _registered:
@@ -93,6 +106,7 @@ class CleanupPass:
         self._rewriter_names = RewriterNames()
         #: Waits for threads that ran out the whole timeout: the cost of a thread leak.
         self.full_waits = 0
+        self._stopped: list[resources.Left] = []
         #: Each distinct failure, with how many times it happened.
         self._failures: dict[str, int] = {}
 
@@ -103,6 +117,7 @@ class CleanupPass:
             self._user_hooks()
         alive: list[threading.Thread] = []
         if THREADS not in self.skip and thread_tools.started_since(thread_baseline):
+            self._guard("async runners", lambda: self._stop_runners(thread_baseline))
             alive = thread_tools.wait_for(thread_baseline, self.thread_timeout,
                                           between=self._collect)
             if alive:
@@ -113,6 +128,23 @@ class CleanupPass:
             self._caches()
         self._collect()
         return alive
+
+    def _stop_runners(self, thread_baseline: frozenset[int]) -> None:
+        """Shut down the ``AsyncRunner``s started since the baseline and left running,
+        and keep a line for each (``take_stopped``): their threads no longer count as
+        alive, but leaving one running is a thread leak all the same."""
+        module = sys.modules.get(_RUNNERS)  # not imported: nobody made a runner
+        if module is None:
+            return
+        for runner in module.left_running(thread_baseline):
+            runner.shutdown(self.thread_timeout)
+            self._stopped.append(resources.Left("thread", _runner_text(runner.name,
+                                                                     runner.created_at)))
+
+    def take_stopped(self) -> list[resources.Left]:
+        """The runners the pass shut down since the last call, as resources left."""
+        stopped, self._stopped = self._stopped, []
+        return stopped
 
     def forget_caches(self, opening: bool = False) -> None:
         """Empty the caches a repetition's cleanup empties, and nothing else.

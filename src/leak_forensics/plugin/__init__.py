@@ -4,14 +4,18 @@ serial run or an xdist worker, ``xdist.Controller`` in xdist's controller."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from ..errors import BadInput
 from ..files import check_writable
-from . import monitor, options
+from . import fixtures, monitor, options
+from .fixtures import comprehensive_test_cleanup, sqlite_session, tracked_engines
 from .monitor import memory_monitor, pytest_collection_modifyitems
 
-__all__ = ["memory_monitor", "pytest_collection_modifyitems"]
+__all__ = ["comprehensive_test_cleanup", "memory_monitor", "pytest_collection_modifyitems",
+           "sqlite_session", "tracked_engines"]
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -23,11 +27,13 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser) -> None:
     options.add_options(parser)
     monitor.add_ini(parser)
+    fixtures.add_ini(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
         monitor.configure(config)
+        fixtures.configure(config)
         if not options.enabled(config):
             return
         settings = options.resolve(config)
@@ -43,3 +49,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from .session import LeakForensics
         session = LeakForensics(config, settings)
     config.pluginmanager.register(session, "leak_forensics_session")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The process-wide ``AsyncRunner`` lives as long as the session; it ends with it."""
+    runners = sys.modules.get("leak_forensics.integrations.async_runner")
+    if runners is not None:
+        runners.shutdown_global_runner()
