@@ -10,7 +10,7 @@ import pytest
 
 from ..errors import BadInput
 from ..files import check_writable
-from . import fixtures, monitor, options
+from . import fixtures, isolated, monitor, options
 from .fixtures import comprehensive_test_cleanup, sqlite_session, tracked_engines
 from .monitor import memory_monitor, pytest_collection_modifyitems
 
@@ -34,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     try:
         monitor.configure(config)
         fixtures.configure(config)
+        isolated.configure(config)
         if not options.enabled(config):
             return
         settings = options.resolve(config)

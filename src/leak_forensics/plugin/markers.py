@@ -16,6 +16,8 @@ MARKERS = (
     "with the cheap counters only and does not trace its allocations",
     "memory_monitor(threshold=SIZE): the RSS growth above which the memory_monitor fixture "
     "warns in this test (default: ini leak_forensics_monitor_threshold, 10 MB)",
+    "isolated(timeout=None): run this test in a fresh interpreter; its memory never "
+    "touches this process's",
 )
 
 

@@ -34,6 +34,7 @@ from ..reporters import terminal
 from ..results import TestMemory, TestResult, Verdict
 from ..settings import MarkerOverrides, Settings
 from ..snapshot import file as snapshot_file
+from .isolated import is_isolated
 from .relay import ReportRelay
 from .reporting import Reporting
 from .run import (
@@ -129,6 +130,8 @@ class LeakForensics(Reporting):
             return None  # pytest's own protocol runs it
         if self.config.getoption("setuponly", False) or self.config.getoption("setupshow", False):
             return None
+        if is_isolated(item):
+            return None  # run in a child process, which checks it (``adopt``)
         ihook = item.ihook
         wall, rss_start = time.time(), meter.rss()
         ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
@@ -173,6 +176,23 @@ class LeakForensics(Reporting):
         self.relay.replay(ihook)
         ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
         return True
+
+    def adopt(self, item: pytest.Item, reports: list[pytest.TestReport],
+              result: TestResult | None) -> None:
+        """An isolated test's verdict, from the child process that checked it."""
+        if result is None:
+            result = TestResult(item.nodeid, Verdict.NOT_CHECKED, notes=[
+                "isolated: its process gave no verdict back (it crashed or timed out)"])
+        else:
+            result.notes.append("isolated: checked in a process of its own")
+            result.fail = self.settings.fail and result.verdict == Verdict.LEAK
+        if not result.outcome:
+            result.outcome = own_outcome(reports)
+        self.results.append(result)
+        if self.worker and reports:
+            setattr(reports[-1], RESULT_ATTRIBUTE, result.to_json())
+        for report in reports:
+            self._annotate(report, result)
 
     def _examine(self, item: pytest.Item, nextitem: pytest.Item | None,
                  reports: list[pytest.TestReport], run_seconds: float) -> TestResult:
