@@ -142,8 +142,10 @@ class CleanupPass:
                                                                      runner.created_at)))
 
     def take_stopped(self) -> list[resources.Left]:
-        """The runners the pass shut down since the last call, as resources left."""
-        stopped, self._stopped = self._stopped, []
+        """The runners the pass shut down since the last call, as resources left.
+        Emptied in place: a new list kept here would be a list each repetition left."""
+        stopped = self._stopped.copy()
+        self._stopped.clear()
         return stopped
 
     def forget_caches(self, opening: bool = False) -> None:
