@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from ..harness import is_harness_name, is_harness_type
 from ..measure.census import type_name
 from ..measure.stacks import getframe
+from ..referents import referents, unsafe_module
 from ..types import Frames
 from . import patterns as patterns_
 
@@ -82,10 +83,14 @@ class _Heap:
         # tracked, so they are never on a path: leaving them out halves the work.
         referrers: dict[int, list[object]] = {}
         add, tracked, held_by = referrers.setdefault, gc.is_tracked, gc.get_referents
+        unsafe = unsafe_module()
+        skipped = ignored if unsafe is None else ignored | {id(unsafe)}
         for holder in objects:
-            if id(holder) not in ignored:
+            if id(holder) not in skipped:
                 for held in filter(tracked, held_by(holder)):
                     add(id(held), []).append(holder)
+        if unsafe is not None:  # its namespace alone: see ``referents``
+            add(id(vars(unsafe)), []).append(unsafe)
         self.referrers = referrers
         del objects
         # sys.modules may hold anything (a dead weak proxy raises on isinstance, which
@@ -289,7 +294,7 @@ def untracked_leaks(roots: Sequence[tuple[str, dict[str, object]]],
             node = queue.popleft()
             node_key = id(node)
             node_is_new = node_key in new_tracked or node_key in result.new
-            children = gc.get_referents(node)
+            children = referents(node)
             # (types only: a dead weak proxy raises on isinstance)
             if issubclass(type(node), dict):  # a dict of string keys does not visit them
                 children += dict.keys(node)
@@ -501,7 +506,7 @@ def creation_traceback(obj: object) -> Frames | None:
     if found is not None:
         return tuple((f.filename, f.lineno) for f in reversed(found))
     methods = _method_lines(type(obj))
-    for part in gc.get_referents(obj):
+    for part in referents(obj):
         if isinstance(part, type):
             continue
         found = tracemalloc.get_object_traceback(part)

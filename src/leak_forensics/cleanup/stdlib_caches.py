@@ -30,6 +30,8 @@ from collections.abc import Callable
 from itertools import islice, repeat
 from typing import Any
 
+from leak_forensics.referents import unsafe_module
+
 
 def _mod(name: str) -> object | None:
     return sys.modules.get(name)
@@ -55,9 +57,15 @@ def _clear_warning_registries() -> None:
     namespace held here (kept between passes, a module registered per run lost its
     explanation).
     """
-    referents = gc.get_referents(*sys.modules.values())
+    modules = list(sys.modules.values())
+    unsafe = unsafe_module()
+    if unsafe is not None:  # its namespace alone: see ``referents``
+        modules = [module for module in modules if module is not unsafe]
+    referents = gc.get_referents(*modules)
     spaces = [space for space in referents if type(space) is dict]
-    del referents
+    if unsafe is not None:
+        spaces.append(vars(unsafe))
+    del referents, modules
     for registry in filter(None, map(dict.get, spaces, repeat(_REGISTRY))):
         if type(registry) is dict:
             registry.clear()
