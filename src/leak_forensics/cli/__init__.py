@@ -20,6 +20,7 @@ from .compare import CompareCommand
 from .convert import ConvertCommand
 from .diff import DiffCommand
 from .history import HistoryCommand
+from .html import HtmlCommand
 from .report import ReportCommand
 from .run import RunCommand
 from .show import ShowCommand
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
 COMMANDS: tuple[Command, ...] = (ReportCommand(), DiffCommand(), ShowCommand(),
                                  ConvertCommand(), HistoryCommand(),
-                                 CompareCommand(), RunCommand())
+                                 CompareCommand(), RunCommand(), HtmlCommand())
 
 
 class _Parser(argparse.ArgumentParser):

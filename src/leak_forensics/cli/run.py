@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from ..analysis.memory_trend import TaggedSample
     from ..measure.sampler import Sample
+    from ..reporters.json_report import SavedReport
 
 #: RSS is sampled twice a second by default, as the strategy this toolkit comes from
 #: asks: a test suite's memory moves over seconds, and per-test figures come from the
@@ -86,6 +87,9 @@ class RunCommand:
         parser.add_argument("--json", metavar="PATH", default=os.path.join(_OUT, "report.json"),
                             help="where pytest writes the JSON leak report (default: "
                                  "%(default)s)")
+        parser.add_argument("--html", metavar="PATH",
+                            help="also write the report as a self-contained HTML page, with "
+                                 "the timeline and the trend across recorded runs")
 
     def run(self, args: argparse.Namespace) -> int:
         import importlib.util
@@ -190,6 +194,8 @@ def _report(args: argparse.Namespace, history: str | None, samples: list[Sample]
     recorded = saved.history.get("run") if saved.history else None
     if history is not None and isinstance(recorded, int):
         files.append(("history", _add_samples(history, recorded, tagged)))
+    if args.html:
+        files.append(("page (HTML)", _write_page(args.html, saved, tagged, history)))
     print()
     print(runner_text(saved.results, run_memory(saved.results), seconds, len(samples),
                       files))
@@ -208,3 +214,27 @@ def _add_samples(url: str, run_id: int, samples: list[TaggedSample]) -> str:
     except BadInput as exc:
         return f"run {run_id}, without its samples ({exc})"
     return f"run {run_id} in {store.where}, with its samples"
+
+
+def _write_page(path: str, saved: SavedReport, samples: list[TaggedSample],
+                history: str | None) -> str:
+    from pathlib import Path
+
+    from ..files import write_atomically
+    from ..history.store import HistoryStore
+    from ..reporters.html_page import page
+
+    runs = None
+    if history is not None:
+        try:
+            store = HistoryStore(history, create=False)
+            try:
+                runs = store.runs()
+            finally:
+                store.close()
+        except BadInput:  # the run was not recorded: the page goes without the trend
+            runs = None
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, page(saved.results, saved.notes, saved.suspects, "leak-forensics run",
+                                samples, runs).encode("utf-8"))
+    return path

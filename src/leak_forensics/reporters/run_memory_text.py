@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from ..analysis.memory_trend import RunMemory, TaggedSample
+from ..errors import BadInput
 from ..results import TestResult, Verdict
 from ..units import size_text
 
@@ -65,3 +66,28 @@ def samples_csv(samples: Sequence[TaggedSample]) -> str:
         writer.writerow([f"{sample.time:.3f}", sample.rss, sample.pid, sample.process,
                          sample.nodeid or ""])
     return buffer.getvalue()
+
+
+def read_samples_csv(path: str) -> list[TaggedSample]:
+    """Samples written by ``samples_csv`` (``leak-forensics run --samples``); any defect
+    is a one-line ``BadInput``."""
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise BadInput(f"{path}: not a samples CSV ({exc})") from None
+    if not rows or tuple(rows[0]) != SAMPLE_COLUMNS:
+        raise BadInput(f"{path}: not a samples CSV (the first line must be "
+                       f"{','.join(SAMPLE_COLUMNS)})")
+    samples = []
+    for number, row in enumerate(rows[1:], start=2):
+        try:
+            time, rss, pid, process, nodeid = row
+            samples.append(TaggedSample(float(time), int(pid), process, int(rss),
+                                        nodeid or None))
+        except ValueError:
+            raise BadInput(f"{path}:{number}: not a sample (time,rss,pid,process,nodeid)"
+                           ) from None
+    return samples
