@@ -19,6 +19,7 @@ def trend_figure(runs: Sequence[Mapping[str, Any]]) -> Figure:
     """``runs`` as ``HistoryStore.runs`` gives them (any order): peak RSS per run on the
     left axis, leaking tests per run as bars on the right."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     ordered = sorted(runs, key=lambda run: run["id"])
     figure = Figure(figsize=(10, 4))
@@ -30,6 +31,7 @@ def trend_figure(runs: Sequence[Mapping[str, Any]]) -> Figure:
               width=0.6, label="leaking tests")
     leaks.set_ylabel("leaking tests")
     leaks.set_ylim(bottom=0)
+    leaks.yaxis.set_major_locator(MaxNLocator(integer=True))
     peaks = [(run["id"], run["peak_rss"] / _MIB) for run in ordered
              if run.get("peak_rss") is not None]
     axes.plot([i for i, _ in peaks], [p for _, p in peaks], marker="o", color="#1f4e79",
