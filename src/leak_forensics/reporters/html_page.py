@@ -73,12 +73,12 @@ def render(results: Sequence[TestResult], notes: Sequence[str], suspects: int,
         out.append(_table(["test", "kept per run", "runs"],
                           [(f'<a href="#t{i}">{escape(r.nodeid)}</a>', escape(growth_text(r)),
                             str(r.runs)) for i, r in enumerate(leaking)], numeric=(2,)))
-        out += [_test(f"t{i}", r) for i, r in enumerate(leaking)]
+        out += [test_section(r, f"t{i}") for i, r in enumerate(leaking)]
     else:
         out.append("<h2>No leaking tests</h2>")
     if known:
         out.append("<h2>Known leaks (accepted, never failing)</h2>")
-        out += [_test(f"k{i}", r, "known") for i, r in enumerate(known)]
+        out += [test_section(r, f"k{i}", "known") for i, r in enumerate(known)]
     if unsure:
         out.append("<h2>Not decided</h2>")
         out.append(_table(["test", "verdict", "note"],
@@ -114,8 +114,10 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]],
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
-def _test(anchor: str, result: TestResult, kind: str = "") -> str:
-    out = [f'<section class="test {kind}" id="{anchor}">',
+def test_section(result: TestResult, anchor: str = "", kind: str = "") -> str:
+    """One test's part of the page (also its display in a notebook)."""
+    ident = f' id="{anchor}"' if anchor else ""
+    out = [f'<section class="test {kind}"{ident}>',
            f"<h3>{escape(result.nodeid)}</h3>",
            f"<p>keeps {escape(growth_text(result))} per run, over {result.runs} runs</p>"]
     if result.known is not None:
