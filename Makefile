@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test pytest bench stability lint clean
+.PHONY: demo test pytest bench stability pictures lint clean
 
 # The suite starts some 400 pytest processes. pytest rewrites the asserts of every module
 # of a plugin's distribution (hypothesis: 158 modules) and keeps the result as bytecode;
@@ -46,6 +46,10 @@ bench: $(BIN)/activate
 # Verdicts and sites that change between idle and loaded, serial and -n 2 (target 0).
 stability: $(BIN)/activate
 	$(BIN)/python benchmarks/stability.py
+
+# The README's pictures, drawn from two runs of the example (docs/images/*.png, committed).
+pictures: $(BIN)/activate
+	$(BIN)/python docs/make_pictures.py
 
 clean:
 	rm -rf $(VENV) .venv-3.* build *.egg-info src/*.egg-info examples/demo/leak-report.json
