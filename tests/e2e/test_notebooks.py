@@ -1,7 +1,6 @@
 """Every notebook in notebooks/ runs top to bottom (nbclient, a real kernel), in a
 temporary directory, and shows what it promises: tables, the owner chain, pictures."""
 
-import os
 from pathlib import Path
 
 import nbformat
@@ -14,7 +13,6 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 def _execute(path: Path, cwd: Path) -> nbformat.NotebookNode:
     book = nbformat.read(path, as_version=4)
-    os.environ["LEAK_FORENSICS_DEMO"] = str(ROOT / "examples" / "demo")
     NotebookClient(book, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(cwd)}}).execute()
     return book
