@@ -25,7 +25,8 @@ def test_remembers_every_call():
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     copy = tmp_path / "demo"
-    shutil.copytree(DEMO, copy, ignore=shutil.ignore_patterns("*.json", "__pycache__", ".leak-forensics"))
+    shutil.copytree(DEMO, copy, ignore=shutil.ignore_patterns("*.json", "__pycache__",
+                                                              ".leak-forensics"))
     return copy
 
 

@@ -78,3 +78,32 @@ def test_timeline_and_trends_from_history_tables():
     (line,) = axes.get_lines()
     assert list(line.get_ydata()) == [0, 640]
     assert [t.get_text() for t in axes.texts] == ["clean", "leak"]
+
+
+def test_snapshots_and_their_diff_as_tables(tmp_path):
+    import tracemalloc
+
+    from leak_forensics import take_snapshot
+    from leak_forensics.notebook import diff_snapshots, load_snapshot
+
+    tracemalloc.start(5)
+    try:
+        before = take_snapshot()
+        # this line: 50 bytearrays, their 50 buffers and the list
+        kept = [bytearray(1000) for _ in range(50)]
+        after = take_snapshot()
+    finally:
+        tracemalloc.stop()
+    before.save(tmp_path / "before.lfsnap")
+    after.save(tmp_path / "after.lfsnap")
+    change = diff_snapshots(tmp_path / "before.lfsnap", tmp_path / "after.lfsnap", limit=3)
+    assert list(change.columns) == ["file", "line", "bytes", "blocks", "bytes_diff",
+                                    "blocks_diff"]
+    top = change.iloc[0]
+    assert (top.file, top.blocks_diff) == (__file__, 101) and top.bytes_diff >= 50_000
+    sites, types = load_snapshot(tmp_path / "after.lfsnap", limit=5)
+    assert sites.bytes.is_monotonic_decreasing
+    assert (sites.iloc[0].file, sites.iloc[0].line, sites.iloc[0].blocks) == (
+        __file__, top.line, 101)
+    assert types.set_index("type").loc["bytearray", "count"] >= 50
+    del kept
