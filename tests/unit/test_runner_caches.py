@@ -54,3 +54,41 @@ def test_without_the_rewriter_nothing_happens(monkeypatch):
     names = RewriterNames()
     names.note()
     names.forget_new()
+
+
+def test_a_name_added_every_window_never_resizes_the_memo_inside_one(monkeypatch):
+    """Deleted names leave slots a dict reuses only when it resizes; the resize must come
+    between windows, never inside one, where its new table read as the test's growth."""
+    finder = Finder()
+    monkeypatch.setattr(sys, "meta_path", [finder])
+    memo = finder._marked_for_rewrite_cache
+    memo.update((f"module_{n}", False) for n in range(300))
+    names = RewriterNames()
+    resized_inside = []
+    for run in range(2000):
+        names.note()
+        size = sys.getsizeof(memo)
+        memo[f"encodings.x_vendor_{run}"] = False  # what the test imports, once per run
+        if sys.getsizeof(memo) != size:
+            resized_inside.append(run)
+        names.forget_new()
+    assert resized_inside == []
+    assert list(memo) == [f"module_{n}" for n in range(300)]
+
+
+def test_without_making_room_the_memo_would_resize_inside_windows(monkeypatch):
+    """The control: the same windows without the rebuild resize inside some of them."""
+    finder = Finder()
+    monkeypatch.setattr(sys, "meta_path", [finder])
+    memo = finder._marked_for_rewrite_cache
+    memo.update((f"module_{n}", False) for n in range(300))
+    names = RewriterNames()
+    monkeypatch.setattr("leak_forensics.cleanup.runner_caches._make_room", lambda memo: None)
+    resized_inside = 0
+    for run in range(2000):
+        names.note()
+        size = sys.getsizeof(memo)
+        memo[f"encodings.x_vendor_{run}"] = False
+        resized_inside += sys.getsizeof(memo) != size
+        names.forget_new()
+    assert resized_inside > 0
