@@ -78,7 +78,7 @@ def _make_room(memo: dict[str, bool]) -> None:
     memo.clear()
     memo.update(entries)
     size = sys.getsizeof(memo)
-    placeholders = []
+    placeholders: list[str] = []
     while sys.getsizeof(memo) == size:
         placeholder = f"\0leak-forensics-room-{len(placeholders)}"  # no module is named so
         memo[placeholder] = False
