@@ -57,15 +57,14 @@ def _clear_warning_registries() -> None:
     namespace held here (kept between passes, a module registered per run lost its
     explanation).
     """
-    modules = list(sys.modules.values())
     unsafe = unsafe_module()
-    if unsafe is not None:  # its namespace alone: see ``referents``
-        modules = [module for module in modules if module is not unsafe]
-    referents = gc.get_referents(*modules)
+    if unsafe is None:
+        referents = gc.get_referents(*sys.modules.values())
+    else:  # its namespace alone: see ``referents``
+        referents = gc.get_referents(*(m for m in sys.modules.values() if m is not unsafe))
+        referents.append(vars(unsafe))
     spaces = [space for space in referents if type(space) is dict]
-    if unsafe is not None:
-        spaces.append(vars(unsafe))
-    del referents, modules
+    del referents
     for registry in filter(None, map(dict.get, spaces, repeat(_REGISTRY))):
         if type(registry) is dict:
             registry.clear()

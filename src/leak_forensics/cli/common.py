@@ -10,6 +10,8 @@ from ..units import parse_size
 
 TYPE_CHECKING = False  # typing and pathlib are not imported at run time: every call pays them
 if TYPE_CHECKING:
+    from typing import Any
+
     from ..history.store import HistoryStore
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -75,3 +77,12 @@ def recorded_store(option: str | None) -> HistoryStore:
         raise HistoryError("the history is switched off ('off'); name a store with "
                            "--history URL")
     return HistoryStore(url, create=False)
+
+
+def recorded_runs(option: str | None) -> list[dict[str, Any]]:
+    """Every run of the store ``recorded_store`` opens for ``option``, newest first."""
+    store = recorded_store(option)
+    try:
+        return store.runs()
+    finally:
+        store.close()

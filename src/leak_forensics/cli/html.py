@@ -30,17 +30,11 @@ class HtmlCommand:
         from ..reporters.html_page import page
         from ..reporters.json_report import read
         from ..reporters.run_memory_text import read_samples_csv
-        from .common import EXIT_OK, recorded_store
+        from .common import EXIT_OK, recorded_runs
 
         saved = read(args.path)
         samples = read_samples_csv(args.timeline) if args.timeline else None
-        runs = None
-        if args.history is not None:
-            store = recorded_store(args.history)
-            try:
-                runs = store.runs()
-            finally:
-                store.close()
+        runs = recorded_runs(args.history) if args.history is not None else None
         text = page(saved.results, saved.notes, saved.suspects, args.path, samples, runs)
         write_atomically(args.output, text.encode("utf-8"))
         print(f"leak-forensics: wrote {args.output}")

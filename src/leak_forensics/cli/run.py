@@ -221,17 +221,13 @@ def _write_page(path: str, saved: SavedReport, samples: list[TaggedSample],
     from pathlib import Path
 
     from ..files import write_atomically
-    from ..history.store import HistoryStore
     from ..reporters.html_page import page
+    from .common import recorded_runs
 
     runs = None
     if history is not None:
         try:
-            store = HistoryStore(history, create=False)
-            try:
-                runs = store.runs()
-            finally:
-                store.close()
+            runs = recorded_runs(history)
         except BadInput:  # the run was not recorded: the page goes without the trend
             runs = None
     Path(path).parent.mkdir(parents=True, exist_ok=True)
