@@ -262,3 +262,51 @@ def test_warns_and_leaks():
     for name in ("test_warns_in_every_phase", "test_warns_in_the_test_module"):
         assert verdicts[name]["verdict"] == "clean", (name, verdicts[name]["screen"])
     assert verdicts["test_warns_and_leaks"]["verdict"] == "leak"
+
+
+def test_bounded_caches_of_the_code_under_test_are_not_suspects(run_forensics, pytester):
+    """A cache with a capacity (jinja2's lexer cache, a module-level environment's
+    template cache) fills on each test's first run: emptied as every span ends, it makes
+    no suspect. An unbounded dict on the same object still leaks."""
+    pytester.makepyfile(test_mod="""
+import itertools
+
+class LRUCache:  # as jinja2.utils.LRUCache: a mapping with a capacity
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self._mapping = {}
+    def __len__(self):
+        return len(self._mapping)
+    def __setitem__(self, key, value):
+        if len(self._mapping) >= self.capacity:
+            self._mapping.pop(next(iter(self._mapping)))
+        self._mapping[key] = value
+    def clear(self):
+        self._mapping.clear()
+
+class Environment:
+    def __init__(self):
+        self.cache = LRUCache(400)
+        self.seen = {}
+
+_lexers = LRUCache(50)
+env = Environment()
+_n = itertools.count()
+
+def test_first():
+    pass
+
+def test_lexer_per_settings():
+    _lexers[("settings", next(_n))] = [object() for _ in range(20)]
+
+def test_template_per_test():
+    env.cache[next(_n)] = [object() for _ in range(20)]
+
+def test_unbounded_attribute_leaks():
+    env.seen[next(_n)] = [object() for _ in range(20)]
+""")
+    result, data, verdicts = run_forensics()
+    for name in ("test_lexer_per_settings", "test_template_per_test"):
+        assert (verdicts[name]["verdict"], verdicts[name]["runs"]) == ("clean", 1), \
+            verdicts[name]
+    assert verdicts["test_unbounded_attribute_leaks"]["verdict"] == "leak"

@@ -10,7 +10,8 @@ import types
 import weakref
 
 from leak_forensics.cleanup import stdlib_caches
-from leak_forensics.cleanup.sweep import BoundedLruCaches, CleanupPass
+from leak_forensics.cleanup.bounded_caches import BoundedCaches
+from leak_forensics.cleanup.sweep import CleanupPass
 from leak_forensics.measure.heap import HeapWindow
 
 
@@ -123,12 +124,64 @@ def test_bounded_lru_caches_of_user_code_are_emptied_unbounded_kept(tmp_path):
         f(1)
     sys.modules["lf_user_module"] = module
     try:
-        BoundedLruCaches(lambda filename: filename == module.__file__).clear()
+        BoundedCaches(lambda filename: filename == module.__file__).clear()
     finally:
         del sys.modules["lf_user_module"]
     assert bounded.cache_info().currsize == 0
     assert Holder.cached.cache_info().currsize == 0
     assert memo.cache_info().currsize == 1  # how memos leak: left measurable
+
+
+def test_bounded_caches_by_capacity_or_maxsize_are_emptied_unbounded_kept(tmp_path):
+    """Caches with a size limit, at module level or on an object held there; a dict, a
+    cache without a limit and one that cannot be referred to weakly are left alone."""
+
+    class LRUCache:
+        def __init__(self, capacity):
+            self.capacity, self.data = capacity, {}
+
+        def __len__(self):
+            return len(self.data)
+
+        def clear(self):
+            self.data.clear()
+
+    class Cache(LRUCache):  # cachetools' spelling of the limit
+        @property
+        def maxsize(self):
+            return self.capacity
+
+    class SlotCache:
+        __slots__ = ("capacity", "data")
+
+        def __init__(self):
+            self.capacity, self.data = 5, {1: 1}
+
+        def __len__(self):
+            return len(self.data)
+
+        def clear(self):
+            self.data.clear()
+
+    class Environment:
+        def __init__(self):
+            self.cache, self.unbounded = LRUCache(400), LRUCache(0)
+
+    module = types.ModuleType("lf_cache_module")
+    module.__file__ = str(tmp_path / "caches.py")
+    module.lexers, module.env, module.ttl = LRUCache(50), Environment(), Cache(8)
+    module.plain, module.slots = {1: [1]}, SlotCache()
+    for cache in (module.lexers, module.env.cache, module.env.unbounded, module.ttl):
+        cache.data["key"] = [1]
+    sys.modules["lf_cache_module"] = module
+    try:
+        BoundedCaches(lambda filename: filename == module.__file__).clear()
+    finally:
+        del sys.modules["lf_cache_module"]
+    assert (len(module.lexers), len(module.env.cache), len(module.ttl)) == (0, 0, 0)
+    assert len(module.env.unbounded) == 1
+    assert module.plain == {1: [1]}
+    assert len(module.slots) == 1  # held strongly it would outlive its module: not held
 
 
 def test_a_failing_step_is_noted_once_with_its_count_and_the_pass_goes_on():
@@ -214,7 +267,7 @@ def test_unbounded_stdlib_caches_keep_what_a_caller_can_add_without_limit():
 
 def test_bounded_lru_caches_are_looked_for_again_after_an_import(tmp_path):
     """The list of caches is kept between passes; a module imported later is found."""
-    caches = BoundedLruCaches(lambda filename: filename.startswith(str(tmp_path)))
+    caches = BoundedCaches(lambda filename: filename.startswith(str(tmp_path)))
     caches.clear()  # nothing of ours yet
     module = types.ModuleType("lf_late_module")
     module.__file__ = str(tmp_path / "late.py")
@@ -246,7 +299,7 @@ def test_the_list_of_bounded_caches_keeps_no_module_alive(tmp_path):
     import gc
     import weakref
 
-    caches = BoundedLruCaches(lambda filename: filename.startswith(str(tmp_path)))
+    caches = BoundedCaches(lambda filename: filename.startswith(str(tmp_path)))
     module = types.ModuleType("lf_dropped_module")
     module.__file__ = str(tmp_path / "dropped.py")
     exec("import functools\n@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x",

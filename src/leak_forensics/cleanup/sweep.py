@@ -8,65 +8,21 @@ A failing step never stops the pass; its error is kept for the report.
 
 from __future__ import annotations
 
-import functools
 import sys
 import threading
-import weakref
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
-from ..harness import user_namespace_values
 from ..integrations import sqlalchemy
 from ..measure import resources
 from ..measure import threads as thread_tools
 from ..measure.heap import HeapWindow
 from ..types import Frames
 from . import stdlib_caches
+from .bounded_caches import BoundedCaches
 from .runner_caches import RewriterNames
 from .steps import BOUNDED_CACHES, GC, SQLALCHEMY, STDLIB, STDLIB_UNSAFE, THREADS, USER
 
 _registered: list[Callable[[], object]] = []
-
-_LRU_WRAPPER = type(functools.lru_cache(maxsize=1)(len))
-
-
-class BoundedLruCaches:
-    """Every ``lru_cache`` with a size limit at module or class level in user code.
-
-    A bounded cache larger than the number of repetitions fills a little on every run
-    and looks exactly like a leak; emptied before each measurement it cannot. Unbounded
-    caches (``maxsize=None``) are left alone: they are how memos leak. Only the code
-    under test: emptying the test runner's and libraries' caches makes them slower and
-    the standard library's are handled by name.
-
-    Finding them walks every user module and class (3 ms on a mid-sized package) and is
-    needed several times per test, so the list is kept until a module is imported:
-    a cache defined later, on a class made at run time, is found at the next import.
-    """
-
-    def __init__(self, is_user_file: Callable[[str], bool]) -> None:
-        self._is_user_file = is_user_file
-        # Weakly: a module that leaves sys.modules takes its caches with it.
-        self._found: list[weakref.ref[Any]] = []
-        self._modules = -1
-
-    def clear(self) -> None:
-        if len(sys.modules) != self._modules:
-            self._modules = len(sys.modules)
-            self._found = [weakref.ref(func) for func in self._find()]
-        for ref in self._found:
-            func = ref()
-            if func is not None:
-                func.cache_clear()
-
-    def _find(self) -> Iterator[Any]:
-        for candidate in user_namespace_values(self._is_user_file):
-            # Types only: any object may sit here (a dead weak proxy raises on getattr).
-            func = (candidate.__func__ if type(candidate) in (staticmethod, classmethod)
-                    and isinstance(candidate, staticmethod | classmethod) else candidate)
-            if type(func) is _LRU_WRAPPER and func.cache_parameters()["maxsize"]:
-                yield func
-
 
 _RUNNERS = "leak_forensics.integrations.async_runner"
 
@@ -102,7 +58,7 @@ class CleanupPass:
         self.thread_timeout = thread_timeout
         self.hooks = hooks
         self.is_user_file = is_user_file
-        self._bounded = BoundedLruCaches(is_user_file)
+        self._bounded = BoundedCaches(is_user_file)
         self._rewriter_names = RewriterNames()
         #: Waits for threads that ran out the whole timeout: the cost of a thread leak.
         self.full_waits = 0
@@ -194,7 +150,7 @@ class CleanupPass:
     def _caches(self, skip_steps: frozenset[str] = frozenset()) -> None:
         self._guard("test runner cache", self._rewriter_names.forget_new)
         if BOUNDED_CACHES not in self.skip:
-            self._guard("bounded lru caches", self._bounded.clear)
+            self._guard("bounded caches", self._bounded.clear)
         if STDLIB not in self.skip:
             for name, step in stdlib_caches.SAFE.items():
                 if name not in skip_steps:
