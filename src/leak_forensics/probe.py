@@ -71,6 +71,7 @@ class Probe:
         self.broken: Exception | None = None
         self._span_open = False
         self._thread_base: frozenset[int] = frozenset()
+        self._starts_base = 0
         self._alive: list[threading.Thread] = []
         self._handle_base = resources.baseline()
         self._left: list[resources.Left] = []
@@ -90,6 +91,7 @@ class Probe:
         self.cleanup.take_stopped()  # runners a repetition of the last test left
         sqlalchemy.track_connections(self.stack)  # once SQLAlchemy is imported
         self._thread_base = thread_tools.snapshot()
+        self._starts_base = thread_tools.starts()
         self._handle_base = resources.baseline()
         self._screen = ZERO
         self.noisy = False
@@ -169,6 +171,8 @@ class Probe:
         (negative) reading counts.
         """
         self._screen = self._screen - discount
+        started = thread_tools.starts() - self._starts_base
+        self._screen = Reading(self._screen.blocks, self._screen.malloc, started=started)
         if thread_tools.started_since(self._thread_base):
             self.open_span()
             self._alive = self.cleanup.run(self._thread_base, caches=False)
@@ -182,7 +186,7 @@ class Probe:
 
     def screened(self) -> Reading:
         return Reading(self._screen.blocks, self._screen.malloc, len(self._alive),
-                       len(self._left))
+                       len(self._left), self._screen.started)
 
     def end(self) -> None:
         self.heap.stop()
@@ -334,6 +338,7 @@ class Probe:
                 self.noisy = False
                 # Taken outside the window, and kept across it: it does not count.
                 before = self._observe() if watch else None
+                starts = thread_tools.starts()
                 self._mark()
                 left = run()
                 delta = self._since_mark()
@@ -341,7 +346,8 @@ class Probe:
                     break
             if before is not None:
                 observed.append((before, self._observe()))
-            deltas.append(Reading(delta.blocks, delta.malloc, len(left[0]), len(left[1])))
+            deltas.append(Reading(delta.blocks, delta.malloc, len(left[0]), len(left[1]),
+                                  thread_tools.starts() - starts))
             if not verdict.growing(deltas):
                 break
         return deltas, left, observed

@@ -93,3 +93,17 @@ def test_verdict_strings_are_the_reports():
     assert [v.value for v in Verdict] == ["leak", "known-leak", "clean", "inconclusive",
                                           "unconfirmed", "skipped", "not-checked", "error"]
     assert f"{Verdict.KNOWN}" == "known-leak" and type(str(Verdict.LEAK)) is str
+
+
+@pytest.mark.parametrize(("malloc", "started", "grew"), [
+    (MALLOC_NOISE + 1, 0, True),                     # one thread: the plain floor
+    (MALLOC_NOISE + 1, 1, False),                    # one more thread: one floor more
+    (2 * MALLOC_NOISE + 1, 1, True),
+    (17 * MALLOC_NOISE, 100, False),                 # capped at glibc's arenas
+    (17 * MALLOC_NOISE + 1, 100, True),
+])
+def test_threads_raise_the_c_memory_floor_not_the_blocks(malloc, started, grew):
+    assert verdict.grew(Reading(0, malloc, started=started), "malloc") is grew
+    assert verdict.is_suspect(Reading(1, 0, started=started))
+    assert verdict.growing([Reading(0, malloc, started=started)] * 3) == (
+        {"malloc"} if grew else frozenset())

@@ -32,6 +32,8 @@ from typing import Any
 
 from leak_forensics.referents import unsafe_module
 
+from .thread_tables import ThreadTables
+
 
 def _mod(name: str) -> object | None:
     return sys.modules.get(name)
@@ -375,6 +377,7 @@ SAFE: dict[str, Callable[[], None]] = {
     "encodings": _clear_encodings,
     "type cache": _clear_type_cache,
     "std streams": _flush_standard_streams,
+    "threading": ThreadTables(),
 }
 
 #: Steps that every read of the counters does itself (``measure.meter``).

@@ -116,14 +116,18 @@ class Reading:
     threads: int = 0
     #: Other resources left open: file descriptors, processes, tasks, connections.
     handles: int = 0
+    #: Threads the run started (not a metric: it says how far ``malloc`` can be trusted).
+    started: int = 0
 
     def __sub__(self, other: Reading) -> Reading:
         return Reading(self.blocks - other.blocks, self.malloc - other.malloc,
-                       self.threads - other.threads, self.handles - other.handles)
+                       self.threads - other.threads, self.handles - other.handles,
+                       self.started)
 
     def __add__(self, other: Reading) -> Reading:
         return Reading(self.blocks + other.blocks, self.malloc + other.malloc,
-                       self.threads + other.threads, self.handles + other.handles)
+                       self.threads + other.threads, self.handles + other.handles,
+                       self.started + other.started)
 
     def as_dict(self) -> dict[str, int]:
         return {metric: getattr(self, metric) for metric in METRICS}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from array import array
 from collections.abc import Callable
 
 from ..types import Frames
@@ -43,6 +44,15 @@ def wait_for(baseline: frozenset[int], timeout: float,
 
 
 _original_start = threading.Thread.start
+#: Threads started while recording, counted in place: a count kept as an int object
+#: would allocate inside the measured run.
+_starts = array("q", [0])
+
+
+def starts() -> int:
+    """How many threads have been started while recording (``record_starts``)."""
+    return _starts[0]
+
 #: Set on each thread started while recording: its starting stack, innermost frame first.
 #: Kept on the thread itself, so it goes when the thread object goes.
 _STARTED_AT = "_leak_forensics_started_at"
@@ -58,6 +68,7 @@ def record_starts(stack: Callable[[int], Frames] | None) -> None:
 
     def start(self: threading.Thread) -> None:
         setattr(self, _STARTED_AT, stack(1))
+        _starts[0] += 1
         _original_start(self)
 
     threading.Thread.start = start  # type: ignore[method-assign]  # patched while recording
