@@ -104,15 +104,15 @@ class Probe:
     # cleanup step's locals) sits on a free list as an allocated block until the next
     # one. So every read comes right after a collection, with nothing run in between.
 
-    def _mark(self) -> None:
+    def _mark(self, malloc: bool = True) -> None:
         self.cleanup.note_window()
         self._traffic.mark()
         self.heap.collect()
-        self._gauge.mark()
+        self._gauge.mark(malloc)
 
-    def _since_mark(self) -> Reading:
+    def _since_mark(self, malloc: bool = True) -> Reading:
         self.heap.collect()
-        reading = self._gauge.since_mark()
+        reading = self._gauge.since_mark(malloc)
         if not self._traffic.quiet_since_mark():
             self.noisy = True
         return reading
@@ -126,24 +126,30 @@ class Probe:
     # must not change the test's outcome, so it is kept (``broken``) and the test is
     # reported unchecked. A wrapper around these would itself allocate inside the span.
 
-    def open_span(self, settle: bool = True) -> None:
+    # ``malloc=False`` at a span's end leaves the C memory to be read at a later end: the
+    # next span must then open with ``malloc=False`` too, and what happens between them
+    # counts. The runner does that between phases that passed: what their reports
+    # allocate is pymalloc blocks, and reading glibc's figure is the costliest read.
+
+    def open_span(self, settle: bool = True, malloc: bool = True) -> None:
         if self.broken is not None:
             return
         try:
             self._span_open = True
             if settle:
                 self.cleanup.forget_caches(opening=True)
-            self._mark()
+            self._mark(malloc)
         except Exception as exc:
             self.broken = exc
 
-    def close_span(self, counted: bool = True, settle: bool = True) -> None:
+    def close_span(self, counted: bool = True, settle: bool = True,
+                   malloc: bool = True) -> None:
         if not self._span_open or self.broken is not None:
             return
         try:
             if settle:
                 self.cleanup.forget_caches()
-            delta = self._since_mark()
+            delta = self._since_mark(malloc)
         except Exception as exc:
             self.broken = exc
             return

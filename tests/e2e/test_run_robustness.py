@@ -138,10 +138,10 @@ from leak_forensics import probe
 
 _read = probe.Probe._since_mark
 
-def since_mark(self):
+def since_mark(self, *args):
     if _broken[0]:
         raise RuntimeError("span broke")
-    return _read(self)
+    return _read(self, *args)
 
 _broken = [False]
 probe.Probe._since_mark = since_mark

@@ -9,6 +9,7 @@ import weakref
 
 import pytest
 
+from leak_forensics.measure import heap
 from leak_forensics.measure.heap import HeapWindow
 
 
@@ -61,3 +62,33 @@ def test_a_thawed_window_does_not_count_the_whole_heap_as_growth(window):
     window.maybe_full_collect()
     # Counted as growth, the whole heap would have brought on a full collection.
     assert dead() is not None  # gc.collect(0) left it: the node was in the oldest
+
+
+def test_collect_runs_again_only_when_a_finalizer_made_objects(window, monkeypatch):
+    passes = []
+    real = heap._real_collect
+
+    def counted(*args):
+        passes.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(heap, "_real_collect", counted)
+
+    class Remakes:
+        def __del__(self):
+            again = []
+            again.append(again)  # new cyclic garbage, made while collecting
+
+    plain = []
+    plain.append(plain)
+    del plain
+    window.collect()
+    assert len(passes) == 1  # nothing made while collecting: no second pass
+
+    passes.clear()
+    made = Remakes()
+    made.self = made
+    del made
+    window.collect()
+    assert len(passes) == 2
+    assert real() == 0  # the finalizer's garbage went in the second pass

@@ -155,12 +155,17 @@ class Gauge:
         self._mark = array("q", [0, 0])
         self._now = array("q", [0, 0])
 
-    def mark(self) -> None:
-        _read_into(self._mark)
+    def mark(self, malloc: bool = True) -> None:
+        """``malloc=False``: C memory keeps counting from the last mark that read it (the
+        span before this one ended without reading it either)."""
+        _read_into(self._mark, malloc)
 
-    def since_mark(self) -> Reading:
-        _read_into(self._now)
-        return Reading(self._now[0] - self._mark[0], self._now[1] - self._mark[1])
+    def since_mark(self, malloc: bool = True) -> Reading:
+        """``malloc=False``: C memory is not read, and counts as 0 here; the next mark
+        must not read it either, so that it is counted at a later end that does."""
+        _read_into(self._now, malloc)
+        return Reading(self._now[0] - self._mark[0],
+                       self._now[1] - self._mark[1] if malloc else 0)
 
 
 def _immortal_interned() -> int:
@@ -188,10 +193,11 @@ _clear_type_cache = getattr(sys, "_clear_type_cache", lambda: None)
 _allocated_blocks = sys.getallocatedblocks
 
 
-def _read_into(slots: array[int]) -> None:
+def _read_into(slots: array[int], malloc: bool = True) -> None:
     _clear_type_cache()
     slots[0] = _allocated_blocks() - _immortal_interned()
-    slots[1] = malloc_bytes()
+    if malloc:  # glibc walks its free chunks for it: 45-70 us in a large process
+        slots[1] = malloc_bytes()
 
 
 #: glibc gives threads up to 8 arenas per core on 64-bit systems.
