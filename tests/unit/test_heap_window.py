@@ -92,3 +92,21 @@ def test_collect_runs_again_only_when_a_finalizer_made_objects(window, monkeypat
     window.collect()
     assert len(passes) == 2
     assert real() == 0  # the finalizer's garbage went in the second pass
+
+
+def test_a_collection_that_freed_something_reads_as_one_that_did_not(window):
+    """Whatever ``collect`` does to decide on another pass must leave the same blocks
+    behind either way: the screen reads exactly zero for a clean run."""
+    from leak_forensics.measure.meter import Gauge
+
+    gauge = Gauge()
+    window.start()
+    readings = []
+    for _ in range(3):
+        window.collect()  # frees nothing
+        gauge.mark()
+        garbage = Node()
+        del garbage
+        window.collect()  # frees the cycle
+        readings.append(gauge.since_mark().blocks)
+    assert readings == [0, 0, 0]
