@@ -105,7 +105,10 @@ class Probe:
     # one. So every read comes right after a collection, with nothing run in between.
 
     def _mark(self, malloc: bool = True) -> None:
-        self.cleanup.note_window()
+        """``malloc=False``: the window continues the last one (``open_span``): the caches'
+        entries are noted at the first one's start only."""
+        if malloc:
+            self.cleanup.note_window()
         self._traffic.mark()
         self.heap.collect()
         self._gauge.mark(malloc)
@@ -126,10 +129,10 @@ class Probe:
     # must not change the test's outcome, so it is kept (``broken``) and the test is
     # reported unchecked. A wrapper around these would itself allocate inside the span.
 
-    # ``malloc=False`` at a span's end leaves the C memory to be read at a later end: the
-    # next span must then open with ``malloc=False`` too, and what happens between them
-    # counts. The runner does that between phases that passed: what their reports
-    # allocate is pymalloc blocks, and reading glibc's figure is the costliest read.
+    # ``settle=False, malloc=False`` at a span's end leaves the caches to be settled and
+    # the C memory read at a later end: the next span must then open with both False,
+    # and continues this one (for the caches, and the C memory between them counts).
+    # The runner does that between phases that passed (``plugin.run.run_screened``).
 
     def open_span(self, settle: bool = True, malloc: bool = True) -> None:
         if self.broken is not None:

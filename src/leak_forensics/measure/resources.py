@@ -146,11 +146,20 @@ def _children() -> list[int]:
     pids: list[int] = []
     for tid in tids:
         try:
-            with open(f"{_TASKS_DIR}/{tid}/children") as handle:
-                pids += map(int, handle.read().split())
+            pids += map(int, _read(f"{_TASKS_DIR}/{tid}/children").split())
         except OSError:
             continue
     return [pid for pid in pids if not _is_zombie(pid)]
+
+
+def _read(path: str) -> bytes:
+    """A small ``/proc`` file's bytes, without a file object (5 us instead of 12: this
+    runs around every test)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
 
 
 def _children_psutil() -> list[int]:
@@ -165,8 +174,7 @@ def _children_psutil() -> list[int]:
 def _is_zombie(pid: int) -> bool:
     """An exited child nobody waited for holds no resources but its table entry."""
     try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rpartition(")")[2].split()[0] == "Z"
+        return _read(f"/proc/{pid}/stat").rpartition(b")")[2].split()[0] == b"Z"
     except (OSError, IndexError):
         return True
 

@@ -81,13 +81,15 @@ def _materialise_stack() -> None:
 def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
                 kwargs: dict[str, object], reraise: tuple[type[BaseException], ...],
                 spans: Spans, first: Callable[[], object] | None = None,
-                last: Callable[[], object] | None = None, settle: bool = True,
-                malloc: bool = True) -> pytest.CallInfo[None]:
+                last: Callable[[], object] | None = None, exact: bool = True
+                ) -> pytest.CallInfo[None]:
     """``CallInfo.from_call`` with only ``first()``, the hook call and ``last()`` in the
-    counted span; ``settle``: empty the caches as it opens (``Probe.open_span``);
-    ``malloc``: read the C memory as it opens. It is read as the span ends only after a
-    failure (the report's traceback can be kilobytes of C memory) or with ``last``;
-    otherwise the next span must open without reading it (``run_screened``).
+    counted span.
+
+    ``exact``: the span opens with the caches settled and the C memory read (the span
+    before it ended so). It ends so only after a failure (the report's traceback can be
+    kilobytes of C memory and fill caches) or with ``last``; otherwise the next span
+    opens without either, and continues this one (``run_screened``).
 
     The timestamps end up in the report, which outlives the run; made outside the span
     they don't count as the test's memory.
@@ -96,7 +98,7 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
     precise_start = timing.perf_counter()
     excinfo = None
     _materialise_stack()
-    spans.open(settle, malloc)
+    spans.open(exact, exact)
     try:
         if first is not None:
             first()
@@ -108,7 +110,8 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
             raise
     if last is not None:
         last()
-    spans.close(True, True, excinfo is not None or last is not None)
+    ends_exact = excinfo is not None or last is not None
+    spans.close(True, ends_exact, ends_exact)
     precise_stop = timing.perf_counter()
     return pytest.CallInfo(None, excinfo, start=start, stop=timing.time(),
                            duration=precise_stop - precise_start, when=when,  # type: ignore[arg-type]  # pytest's Literal phases
@@ -127,15 +130,16 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
     per_run.drop_request()
     reraise = _reraise(item.config)
     slots: list[pytest.TestReport | None] = [None, None, None]
-    # The caches are emptied as the first span opens, and again only after a phase that
-    # did not pass: a passed phase's report reads no traceback, so the next span starts
-    # from the state the last one ended in, and emptying them (~80 us) would find nothing.
-    settle = True
-    # C memory is read as the first span opens and the last one ends, and around the
-    # report of a phase that raised; between passed phases it is not read, so their
-    # reports' C memory counts (none: a passed report is made of small objects), and
-    # four of the six reads of glibc's figure are saved (~50 us each on jinja2's suite).
-    malloc = True
+    # The first span opens exactly, and the last ends so: the caches settled (the ones
+    # a repetition's cleanup empties) and glibc's figure read. Between two phases that
+    # passed, neither is done: each next span continues the last one, the caches that
+    # one filled are emptied at the last span's end, and C memory is read there, so the
+    # sum is the same. What a passed phase's report makes in between then counts, and it
+    # is small objects, which the block count leaves out anyway (it is read at every
+    # boundary). That saves three cache settlings (~120 us each on jinja2's suite) and
+    # four reads of glibc's figure (~50 us each) per test. After a phase that raised,
+    # the report (with its traceback) is kept out exactly, as before.
+    exact = True
     try:
         for index, when in enumerate(("setup", "call", "teardown")):
             if when == "call" and not (slots[0] and slots[0].passed):
@@ -149,13 +153,12 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
             call = _timed_call(hook, item, when, kwargs, reraise, spans,
                                first=per_run.begin if when == "setup" else None,
                                last=per_run.end if when == "teardown" else None,
-                               settle=settle, malloc=malloc)
-            malloc = call.excinfo is not None
+                               exact=exact)
+            exact = call.excinfo is not None
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
             slots[index] = report
-            settle = not report.passed
             del call, report
     finally:
         per_run.end()  # done already, unless the run was interrupted
