@@ -11,6 +11,7 @@ import pytest
 
 from leak_forensics.measure import heap
 from leak_forensics.measure.heap import HeapWindow
+from leak_forensics.measure.meter import Gauge
 
 
 class Node:
@@ -97,8 +98,6 @@ def test_collect_runs_again_only_when_a_finalizer_made_objects(window, monkeypat
 def test_a_collection_that_freed_something_reads_as_one_that_did_not(window):
     """Whatever ``collect`` does to decide on another pass must leave the same blocks
     behind either way: the screen reads exactly zero for a clean run."""
-    from leak_forensics.measure.meter import Gauge
-
     gauge = Gauge()
     window.start()
     readings = []
