@@ -2,8 +2,9 @@
 binaries (Debian's ``postgresql`` package; ``.ci/run`` installs it) by pytest-postgresql's
 executor, on loopback, and stopped at the end.
 
-PostgreSQL refuses to run as root, and CI runs as root: there the server runs as the
-``postgres`` user the package makes, through a wrapper around ``pg_ctl``.
+``pg_ctl`` runs through a wrapper: it drops mirakuru's mark (see below) and, as root
+(PostgreSQL refuses to run as root, and CI runs as root), runs the server as the
+``postgres`` user the package makes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import psutil  # noqa: F401  # before pytester's snapshot of sys.modules: the ex
 
 # clean-up needs it at the end of the session, after pytester took back later imports
 import pytest
+from mirakuru.base import ENV_UUID
 from pytest_postgresql.executors.proc import PostgreSQLExecutor
 
 #: CI sets this: there, a missing server is a failure, never a skip.
@@ -54,15 +56,20 @@ def postgresql_server() -> Iterator[str]:
             pytest.fail(message)
         pytest.skip(message)
     base = Path(tempfile.mkdtemp(prefix="leak-forensics-pg-"))
+    as_user = ""
     if os.geteuid() == 0:
         shutil.chown(base, "postgres", "postgres")
-        wrapper = Path(tempfile.mkdtemp(prefix="leak-forensics-pg-ctl-")) / "pg_ctl"
-        wrapper.write_text(f'#!/bin/sh\nexec runuser -u postgres -- "{pg_ctl}" "$@"\n')
-        wrapper.chmod(0o755)
-        pg_ctl = str(wrapper)
+        as_user = "runuser -u postgres -- "
+    # mirakuru marks what it starts with an environment variable, and every process that
+    # imports it (each pytester subprocess, through pytest-postgresql's entry point) kills
+    # at its exit every process whose mark *contains* its own pid as text: a server that
+    # kept the mark died, now and then, at the exit of an unrelated run. It drops the mark.
+    wrapper = Path(tempfile.mkdtemp(prefix="leak-forensics-pg-ctl-")) / "pg_ctl"
+    wrapper.write_text(f'#!/bin/sh\nexec env -u {ENV_UUID} {as_user}"{pg_ctl}" "$@"\n')
+    wrapper.chmod(0o755)
     port = _free_port()
     server = PostgreSQLExecutor(
-        executable=pg_ctl, host="127.0.0.1", port=port, datadir=str(base / "data"),
+        executable=str(wrapper), host="127.0.0.1", port=port, datadir=str(base / "data"),
         unixsocketdir=str(base), logfile=str(base / "server.log"), startparams="-w",
         dbname="postgres", user="postgres")
     server.start()
@@ -72,6 +79,7 @@ def postgresql_server() -> Iterator[str]:
     finally:
         server.stop()
         shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(wrapper.parent, ignore_errors=True)
 
 
 def _wait_until_ready(address: str, seconds: float = 60) -> None:
