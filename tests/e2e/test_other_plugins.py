@@ -1,5 +1,6 @@
 """Repetitions are invisible to other plugins: only the test's own run is reported."""
 
+import json
 import xml.etree.ElementTree as ET
 
 CONFTEST = """
@@ -70,3 +71,40 @@ def test_remembers_every_example(text):
         leak = verdicts["test_remembers_every_example"]
         assert leak["verdict"] == "leak"
         assert any(o["root"] == "test_props._SEEN" for o in leak["owners"])
+
+
+def test_subtest_reports_reach_other_plugins_as_the_test_logged_them(pytester, run_forensics):
+    # The reports are held out of the measurement and logged after the verdict; what
+    # other plugins then see must be what the test made (through pytest's own serialisable
+    # form a subtest's parameters came back quoted once more: ``n='7'`` for ``n=7``).
+    pytester.makeconftest("""
+import json, os
+SEEN = []
+def pytest_runtest_logreport(report):
+    context = getattr(report, "context", None)
+    if context is not None:
+        SEEN.append([report.outcome, context.msg, dict(context.kwargs),
+                     type(report).__name__, report.head_line])
+def pytest_sessionfinish(session):
+    with open(os.environ["SEEN_FILE"], "w") as out:
+        json.dump(SEEN, out)
+""")
+    pytester.makepyfile(test_mod="""
+import unittest
+class T(unittest.TestCase):
+    def test_it(self):
+        for n in (7, 8):
+            with self.subTest("part", n=n, name="x"):
+                self.assertLess(n, 8)
+""")
+    seen = {}
+    for label, plugin in (("plain", False), ("checked", True)):
+        out = pytester.path / f"{label}.json"
+        pytester._monkeypatch.setenv("SEEN_FILE", str(out))
+        if plugin:
+            run_forensics()
+        else:
+            pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+        seen[label] = json.loads(out.read_text())
+    assert [entry[:2] for entry in seen["plain"]] == [["passed", "part"], ["failed", "part"]]
+    assert seen["checked"] == seen["plain"]

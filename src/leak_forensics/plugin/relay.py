@@ -7,21 +7,25 @@ would make every subtest-using test look like a leak.
 
 So while a test is measured, ``pytest_runtest_logreport`` reaches only this plugin:
 
-* during the test's own run the reports are held as ``marshal``-ed bytes of their
-  serialisable form (the one pytest-xdist sends between processes), copied into a buffer
+* during the test's own run the reports are held pickled, copied into a buffer
   allocated before the run, so that holding them allocates nothing; the report objects
-  and the bytes die inside the run, so what they cost cancels out. Pausing the counters
-  around each report instead costs two counter reads (~0.3 ms) per subtest, which on a
-  suite with thousands of subtests is most of the plugin's cost; it is what happens
-  only once the buffer is full. They are rebuilt and logged, in order, once the verdict
-  is known (and the buffer grown for the next test if it was too small);
+  and the bytes die inside the run, so what they cost cancels out. Pickled, a report
+  comes back exactly as it was (pytest's serialisable form, the one pytest-xdist sends,
+  turns a subtest's ``i=0`` into ``i='0'`` on the way back) and in half the time (~20 us
+  a report instead of ~32 on a suite with 45,000 subtests). The bytes are this process's
+  own, made from a report a moment earlier; nothing from outside is ever unpickled.
+  Pausing the counters around each report instead costs two counter reads (~0.3 ms)
+  per subtest, which on a suite with thousands of subtests is most of the plugin's
+  cost; it is what happens only once the buffer is full. They are rebuilt and logged,
+  in order, once the verdict is known (and the buffer grown for the next test if it
+  was too small);
 * during repetitions they are dropped, and pytest's count of failed subtests is put
   back, so the run's outcome and summary are those of the test's own run.
 """
 
 from __future__ import annotations
 
-import marshal
+import pickle
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,29 +88,25 @@ class ReportRelay:
         if self._hold is None:
             return  # normal logging, or a repetition: dropped
         pause, resume = self._hold
-        # Serialising touches the report (on 3.11+ reading ``__dict__`` materialises it),
-        # and what that makes dies with the report, inside the counted span: so it is made
-        # there too, and only the bytes that are kept are made with the counters paused.
-        data = self._config.hook.pytest_report_to_serializable(config=self._config,
-                                                               report=report)
-        if not self._held:  # in order: once one report went to the list, all do
-            try:
-                blob = marshal.dumps(data)
-            except (ValueError, TypeError):
-                blob = b""
-            if blob and self._buffer.put(blob):
-                del data, blob
-                return
-            del blob
+        # Pickling touches the report (on 3.11+ reading ``__dict__`` materialises it), and
+        # what that makes dies with the report, inside the counted span: so it is made
+        # there too, and only the bytes that are kept are held with the counters paused.
+        try:
+            blob = pickle.dumps(report, pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            blob = b""
+        if blob and not self._held and self._buffer.put(blob):
+            del blob  # in order: once one report went to the list, all do
+            return
+        del blob  # made in the span: the bytes kept are made again with the counters paused
         paused = pause()
         try:
-            self._held.append(marshal.dumps(data))
-        except (ValueError, TypeError):  # a user property marshal cannot write
+            self._held.append(pickle.dumps(report, pickle.HIGHEST_PROTOCOL))
+        except Exception:  # a user property that cannot be pickled: kept whole, counted
             self._held.append(report)
             self.inexact = True
         if paused:
             resume()
-        del data
 
     def replay(self, ihook: HookRelay) -> None:
         """Log the held reports as the test's run would have, then forget them."""
@@ -116,9 +116,7 @@ class ReportRelay:
         if needed > len(self._buffer.data):  # room for twice as many next time
             self._buffer = _Buffer(1 << (2 * needed).bit_length())
         for entry in held:
-            report = entry if isinstance(entry, pytest.TestReport) else (
-                self._config.hook.pytest_report_from_serializable(
-                    config=self._config, data=marshal.loads(entry)))
+            report = entry if isinstance(entry, pytest.TestReport) else pickle.loads(entry)
             ihook.pytest_runtest_logreport(report=report)
 
     @contextmanager
