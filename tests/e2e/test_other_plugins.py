@@ -108,3 +108,29 @@ class T(unittest.TestCase):
         seen[label] = json.loads(out.read_text())
     assert [entry[:2] for entry in seen["plain"]] == [["passed", "part"], ["failed", "part"]]
     assert seen["checked"] == seen["plain"]
+
+
+def test_a_subtest_report_that_cannot_be_pickled_is_still_logged(pytester, run_forensics):
+    # A user property pickle cannot write (a lambda): the report is held whole, counted,
+    # and the test is confirmed by repetition instead of trusted on its screen.
+    pytester.makepyfile(test_mod="""
+import unittest
+import pytest
+
+@pytest.fixture
+def prop(record_property):
+    record_property("how", lambda: 0)
+
+def test_first():  # the session's first test is always confirmed
+    pass
+
+@pytest.mark.usefixtures("prop")
+class T(unittest.TestCase):
+    def test_it(self):
+        with self.subTest(n=1):
+            pass
+""")
+    result, _, verdicts = run_forensics("-q")  # -q: the summary counts passed subtests
+    result.stdout.fnmatch_lines(["2 passed, 1 subtests passed in *"])
+    assert verdicts["test_it"]["verdict"] == "clean"
+    assert verdicts["test_it"]["runs"] > 1
