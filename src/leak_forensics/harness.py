@@ -29,14 +29,19 @@ def _user_modules(is_user_file: Callable[[str], bool]
     ``is_user_file``). Any object may sit in ``sys.modules`` (a dead weak proxy raises on
     every attribute), so what cannot be read is passed over."""
     for name, module in sys.modules.copy().items():
-        try:
-            filename = getattr(module, "__file__", None)
-            namespace = getattr(module, "__dict__", None)
-        except Exception:
-            continue
-        if (isinstance(filename, str) and isinstance(namespace, dict)
-                and is_user_file(filename)):
-            yield name, namespace
+        if is_user_module(module, is_user_file):
+            yield name, module.__dict__
+
+
+def is_user_module(module: object, is_user_file: Callable[[str], bool]) -> bool:
+    """Is this a module of the code under test, with a namespace to read?"""
+    try:
+        filename = getattr(module, "__file__", None)
+        namespace = getattr(module, "__dict__", None)
+    except Exception:
+        return False
+    return (isinstance(filename, str) and isinstance(namespace, dict)
+            and is_user_file(filename))
 
 
 def user_namespace_values(is_user_file: Callable[[str], bool]) -> Iterator[object]:

@@ -282,6 +282,54 @@ def test_bounded_lru_caches_are_looked_for_again_after_an_import(tmp_path):
     assert module.g.cache_info().currsize == 0
 
 
+def _user_module(tmp_path, name, source="import functools\n"):
+    module = types.ModuleType(name)
+    module.__file__ = str(tmp_path / f"{name}.py")
+    exec(source, module.__dict__)
+    return module
+
+
+def test_only_an_import_of_user_code_makes_the_caches_be_looked_for_again(tmp_path):
+    """A cache made at run time is found at the next import of the code under test;
+    other imports (a template module, a lazily imported standard module) cost no walk."""
+    caches = BoundedCaches(lambda filename: filename.startswith(str(tmp_path)))
+    old = _user_module(tmp_path, "lf_old_module")
+    other = types.ModuleType("lf_library_module")
+    other.__file__ = "/elsewhere/lib.py"
+    new = _user_module(tmp_path, "lf_new_module")
+    sys.modules["lf_old_module"] = old
+    try:
+        caches.clear()
+        exec("@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x", old.__dict__)
+        old.g(1)
+        sys.modules["lf_library_module"] = other
+        caches.clear()
+        assert old.g.cache_info().currsize == 1  # not looked for again
+        sys.modules["lf_new_module"] = new
+        caches.clear()
+        assert old.g.cache_info().currsize == 0
+    finally:
+        for name in ("lf_old_module", "lf_library_module", "lf_new_module"):
+            sys.modules.pop(name, None)
+
+
+def test_a_user_module_imported_again_is_looked_at_again(tmp_path):
+    source = "import functools\n@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x"
+    caches = BoundedCaches(lambda filename: filename.startswith(str(tmp_path)))
+    sys.modules["lf_again_module"] = _user_module(tmp_path, "lf_again_module", source)
+    try:
+        caches.clear()
+        again = _user_module(tmp_path, "lf_again_module", source)
+        again.g(1)
+        sys.modules["lf_again_module"] = again  # same name, a new module object
+        sys.modules["lf_other_module"] = types.ModuleType("lf_other_module")
+        caches.clear()
+        assert again.g.cache_info().currsize == 0
+    finally:
+        sys.modules.pop("lf_again_module", None)
+        sys.modules.pop("lf_other_module", None)
+
+
 def test_path_importer_cache_goes_back_to_its_first_entries():
     """One finder per fresh temporary path a test imports from would grow it for good."""
     step = stdlib_caches.BackToFirstKeys(lambda: sys.path_importer_cache)
