@@ -54,8 +54,10 @@ class BoundedCaches:
         self._is_user_file = is_user_file
         self._found: list[weakref.ref[Any]] = []
         self._modules = -1
-        #: Module name -> id of the module object, as of the last look at ``sys.modules``.
-        self._seen: dict[str, int] = {}
+        #: The sum of the ids of the user modules in ``sys.modules`` at the last look: one
+        #: number, so keeping it costs no memory that moves with the imports (a table of
+        #: modules kept here grew by a block for each template module jinja2 made).
+        self._signature = -1
 
     def clear(self) -> None:
         if len(sys.modules) != self._modules:
@@ -74,10 +76,11 @@ class BoundedCaches:
     def _user_module_imported(self) -> bool:
         """Has a module of the code under test come into ``sys.modules`` (under a new
         name, or as a new object under an old one) since the last look?"""
-        seen = {name: id(module) for name, module in sys.modules.copy().items()}
-        new = [name for name, ident in seen.items() if self._seen.get(name) != ident]
-        self._seen = seen
-        return any(is_user_module(sys.modules.get(name), self._is_user_file) for name in new)
+        signature = sum(id(module) for module in list(sys.modules.values())
+                        if is_user_module(module, self._is_user_file))
+        changed = signature != self._signature
+        self._signature = signature
+        return changed
 
     def _find(self) -> Iterator[Any]:
         seen: set[int] = set()
