@@ -11,8 +11,8 @@ So while a test is measured, ``pytest_runtest_logreport`` reaches only this plug
   allocated before the run, so that holding them allocates nothing; the report objects
   and the bytes die inside the run, so what they cost cancels out. Pickled, a report
   comes back exactly as it was (pytest's serialisable form, the one pytest-xdist sends,
-  turns a subtest's ``i=0`` into ``i='0'`` on the way back) and in half the time (~20 us
-  a report instead of ~32 on a suite with 45,000 subtests). The bytes are this process's
+  turns a subtest's ``i=0`` into ``i='0'`` on the way back) and faster (~20 us to hold
+  and rebuild a subtest's report instead of ~32). The bytes are this process's
   own, made from a report a moment earlier; nothing from outside is ever unpickled.
   Pausing the counters around each report instead costs two counter reads (~0.3 ms)
   per subtest, which on a suite with thousands of subtests is most of the plugin's
