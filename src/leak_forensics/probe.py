@@ -65,7 +65,8 @@ class Probe:
         self._screen = ZERO
         self._gauge = meter.Gauge()
         self._traffic = traffic or Traffic()
-        #: A harness thread handled a message during one of this test's windows.
+        #: A harness thread handled a message during one of this test's windows, or a
+        #: bounded cache lost an entry it had as one opened: the reading is not exact.
         self.noisy = False
         #: An error in measuring the test's own run; the test is then not checked.
         self.broken: Exception | None = None
@@ -116,7 +117,7 @@ class Probe:
     def _since_mark(self, malloc: bool = True) -> Reading:
         self.heap.collect()
         reading = self._gauge.since_mark(malloc)
-        if not self._traffic.quiet_since_mark():
+        if not self._traffic.quiet_since_mark() or self.cleanup.take_disturbed():
             self.noisy = True
         return reading
 

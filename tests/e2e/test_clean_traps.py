@@ -353,3 +353,75 @@ def test_threads_keep_objects():
     assert [(e["verdict"], e["runs"]) for e in building] == [("clean", 1)] * 10, \
         [(e["screen"], e["deltas"]) for e in building]
     assert verdicts["test_threads_keep_objects"]["verdict"] == "leak"
+
+
+def test_an_entry_every_test_builds_is_built_a_few_times_not_by_every_test(run_forensics,
+                                                                           pytester):
+    """A bounded cache read by key keeps an entry that test after test builds again
+    (jinja2's lexer for the default settings): a few builds, at most one suspect for it.
+    An entry each run makes anew is still dropped, and a leaking test that evicts an
+    entry from the full cache (freeing more than it leaks) is still found."""
+    pytester.makepyfile(test_mod="""
+import itertools
+
+class LRUCache:  # as jinja2.utils.LRUCache: a mapping with a capacity, read by key
+    def __init__(self, capacity):
+        self.capacity = capacity
+        self._mapping = {}
+    def __len__(self):
+        return len(self._mapping)
+    def keys(self):
+        return list(self._mapping)
+    def __getitem__(self, key):
+        return self._mapping[key]
+    def __setitem__(self, key, value):
+        if key not in self._mapping and len(self._mapping) >= self.capacity:
+            del self._mapping[next(iter(self._mapping))]
+        self._mapping[key] = value
+    def __delitem__(self, key):
+        del self._mapping[key]
+    def clear(self):
+        self._mapping.clear()
+
+_lexers = LRUCache(2)
+_n = itertools.count()
+builds = 0
+_kept = []
+
+def lexer(settings):
+    global builds
+    try:
+        return _lexers[settings]
+    except KeyError:
+        builds += 1
+        _lexers[settings] = made = [object() for _ in range(30)]
+        return made
+
+def test_first():
+    pass
+
+""" + "".join(f"""
+def test_default_{i}():
+    assert len(lexer("default")) == 30
+""" for i in range(12)) + """
+
+def test_own_settings():
+    lexer(("own", next(_n)))
+
+def test_default_was_built_a_few_times():
+    assert builds <= 5, builds
+
+def test_leaks_and_evicts():
+    _kept.append([None])  # 2 blocks a run; the eviction frees 31
+    lexer(("evicting", next(_n)))
+    lexer(("evicting", next(_n)))
+""")
+    result, _, verdicts = run_forensics()
+    result.assert_outcomes(passed=16)
+    suspects = [name for name in verdicts if name.startswith("test_default_")
+                and verdicts[name]["runs"] > 1]
+    assert len(suspects) <= 1, suspects
+    assert all(verdicts[name]["verdict"] == "clean" for name in suspects)
+    assert (verdicts["test_own_settings"]["verdict"],
+            verdicts["test_own_settings"]["runs"]) == ("clean", 1)
+    assert verdicts["test_leaks_and_evicts"]["verdict"] == "leak"

@@ -9,7 +9,7 @@ import sys
 import types
 import weakref
 
-from leak_forensics.cleanup import stdlib_caches
+from leak_forensics.cleanup import bounded_caches, stdlib_caches
 from leak_forensics.cleanup.bounded_caches import BoundedCaches
 from leak_forensics.cleanup.sweep import CleanupPass
 from leak_forensics.measure.heap import HeapWindow
@@ -358,3 +358,118 @@ def test_the_list_of_bounded_caches_keeps_no_module_alive(tmp_path):
     del sys.modules["lf_dropped_module"], module
     gc.collect()
     assert gone() is None
+
+
+class _KeyedCache:
+    """As jinja2's ``LRUCache``: a mapping with a capacity, read and written by key."""
+
+    def __init__(self, capacity):
+        self.capacity, self.data = capacity, {}
+
+    def __len__(self):
+        return len(self.data)
+
+    def keys(self):
+        return list(self.data)
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def __setitem__(self, key, value):
+        if key not in self.data and len(self.data) >= self.capacity:
+            del self.data[next(iter(self.data))]
+        self.data[key] = value
+
+    def __delitem__(self, key):
+        del self.data[key]
+
+    def clear(self):
+        self.data.clear()
+
+
+def _window(caches, body):
+    """What a measured span does with the caches: settle, note, run, settle."""
+    caches.clear(opening=True)
+    caches.note()
+    body()
+    caches.clear()
+
+
+def test_a_keyed_cache_loses_what_a_window_added_until_the_same_key_comes_back(tmp_path):
+    """Each window's new entries go, but an entry built again and again (jinja2's lexer
+    for the default settings, built by most of its tests) is kept once it has been
+    dropped ``KEEP_AFTER`` times; what was there as the window opened stays."""
+    module = _user_module(tmp_path, "lf_keyed_module")
+    module.lexers = lexers = _KeyedCache(50)
+    sys.modules["lf_keyed_module"] = module
+    caches = BoundedCaches(lambda filename: filename == module.__file__)
+    try:
+        caches.clear(opening=True)
+        caches.note()
+        lexers["before"] = "kept: there as the window opened"
+        caches.note()
+        for run in range(bounded_caches.KEEP_AFTER):
+            def build(run=run):
+                lexers[("default",)] = run
+                lexers[("unique", run)] = run
+            _window(caches, build)
+            assert lexers.keys() == ["before"]
+        _window(caches, lambda: lexers.__setitem__(("default",), "kept"))
+        assert sorted(map(str, lexers.keys())) == ["('default',)", "before"]
+        assert lexers[("default",)] == "kept"
+        assert not caches.take_disturbed()
+    finally:
+        del sys.modules["lf_keyed_module"]
+
+
+def test_a_window_in_which_a_keyed_cache_lost_an_entry_is_not_trusted(tmp_path):
+    """An entry there as the window opened and gone at its end (evicted from a full
+    cache, or emptied by the test) freed memory that could hide a leak as large."""
+    module = _user_module(tmp_path, "lf_evicting_module")
+    module.templates = templates = _KeyedCache(2)
+    sys.modules["lf_evicting_module"] = module
+    caches = BoundedCaches(lambda filename: filename == module.__file__)
+    try:
+        for _ in range(bounded_caches.KEEP_AFTER + 1):
+            _window(caches, lambda: templates.__setitem__("layout", [0] * 100))
+        assert templates.keys() == ["layout"]
+        _window(caches, lambda: templates.__setitem__("page", 1))  # room for it
+        assert not caches.take_disturbed()
+        for name in ("a", "b"):  # the second one evicts "layout"
+            templates[name] = 1
+        caches.clear()
+        assert caches.take_disturbed()
+        assert not caches.take_disturbed()  # taken
+    finally:
+        del sys.modules["lf_evicting_module"]
+
+
+def test_noting_a_keyed_cache_keeps_none_of_its_keys_alive(tmp_path):
+    """jinja2's ``LRUCache`` puts the caller's key object in its queue on every hit;
+    were the old one held by the note, each test that hits would keep a block."""
+
+    class Key:
+        def __init__(self, name):
+            self.name = name
+
+        def __hash__(self):
+            return hash(self.name)
+
+        def __eq__(self, other):
+            return isinstance(other, Key) and other.name == self.name
+
+    module = _user_module(tmp_path, "lf_key_module")
+    module.cache = cache = _KeyedCache(8)
+    sys.modules["lf_key_module"] = module
+    caches = BoundedCaches(lambda filename: filename == module.__file__)
+    try:
+        caches.clear(opening=True)
+        first = Key("default")
+        cache[first] = 1
+        caches.note()
+        gone = weakref.ref(first)
+        del cache[first], first
+        gc.collect()
+        assert gone() is None
+    finally:
+        del sys.modules["lf_key_module"]

@@ -122,7 +122,8 @@ class CleanupPass:
         # warning registries and the ABCs' caches are emptied once before and once after
         # a test that grew (``forget_once_per_test``).
         skip = stdlib_caches.EMPTIED_BY_READS | stdlib_caches.ONCE_PER_TEST
-        self._caches(skip_steps=skip | stdlib_caches.ONLY_INSIDE_WINDOWS if opening else skip)
+        self._caches(skip_steps=skip | stdlib_caches.ONLY_INSIDE_WINDOWS if opening else skip,
+                     opening=opening)
         if not opening and STDLIB not in self.skip:
             self._guard("stdlib cache", stdlib_caches.REGISTERED_SOURCE.forget_new,
                         "linecache")
@@ -137,9 +138,17 @@ class CleanupPass:
         """A measured window opens: what the test runner memoises from now on is the
         window's to forget (``runner_caches``)."""
         self._guard("test runner cache", self._rewriter_names.note)
+        if BOUNDED_CACHES not in self.skip:
+            self._guard("bounded caches", self._bounded.note)
         if STDLIB not in self.skip:
             self._guard("stdlib cache", stdlib_caches.PATTERNS.note, "re")
             self._guard("stdlib cache", stdlib_caches.REGISTERED_SOURCE.note, "linecache")
+
+    def take_disturbed(self) -> bool:
+        """Did a bounded cache lose, in the window now ending, an entry it had as the
+        window opened (``BoundedCaches.take_disturbed``)? Then the window freed memory
+        that was not its own, and its reading is not to be trusted."""
+        return self._bounded.take_disturbed()
 
     def _user_hooks(self) -> None:
         for func in list(_registered):
@@ -147,10 +156,10 @@ class CleanupPass:
         if self.hooks is not None:
             self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
 
-    def _caches(self, skip_steps: frozenset[str] = frozenset()) -> None:
+    def _caches(self, skip_steps: frozenset[str] = frozenset(), opening: bool = False) -> None:
         self._guard("test runner cache", self._rewriter_names.forget_new)
         if BOUNDED_CACHES not in self.skip:
-            self._guard("bounded caches", self._bounded.clear)
+            self._guard("bounded caches", lambda: self._bounded.clear(opening))
         if STDLIB not in self.skip:
             for name, step in stdlib_caches.SAFE.items():
                 if name not in skip_steps:
