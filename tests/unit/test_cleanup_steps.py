@@ -473,3 +473,24 @@ def test_noting_a_keyed_cache_keeps_none_of_its_keys_alive(tmp_path):
         assert gone() is None
     finally:
         del sys.modules["lf_key_module"]
+
+
+def test_an_entry_keyed_by_an_object_of_the_run_is_never_kept(tmp_path):
+    """A key that hashes by identity (a loader, a weak reference to one) is a new key on
+    every run even when an address comes back with the same hash: always dropped."""
+
+    class Loader:
+        pass
+
+    module = _user_module(tmp_path, "lf_identity_module")
+    module.templates = templates = _KeyedCache(50)
+    sys.modules["lf_identity_module"] = module
+    caches = BoundedCaches(lambda filename: filename == module.__file__)
+    loader = Loader()  # one object: its hash comes back on every run
+    try:
+        for key in [(weakref.ref(loader), "page"), (loader, "page"), Loader]:
+            for _ in range(bounded_caches.KEEP_AFTER + 2):
+                _window(caches, lambda key=key: templates.__setitem__(key, [0] * 10))
+                assert len(templates) == 0, key
+    finally:
+        del sys.modules["lf_identity_module"]

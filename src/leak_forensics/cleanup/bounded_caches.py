@@ -11,14 +11,15 @@ they are how memos leak.
 A cache that can be read and written by key (jinja2's ``LRUCache``, cachetools) loses
 only the entries a window added, and only until the same key has been dropped
 ``KEEP_AFTER`` times: from then on the entry is kept, and the test that made it last is
-charged for it once (a suspect, confirmed clean). Emptied at every span's ends instead,
-jinja2's lexer for the default settings was built again by 773 of its 909 tests, about
-a quarter of the plugin's cost there. Keys are remembered by hash only, so nothing a
-test made is kept alive by this. A window in which an entry that was there as it opened
-disappeared (a full cache evicted it, or the test emptied it) freed memory that could
-hide a leak as large: it is reported (``take_disturbed``), and the run is confirmed by
-repetition rather than trusted. An ``lru_cache`` cannot drop one entry: it is emptied at
-both ends of every span.
+charged for it once (a suspect, confirmed clean). Only a key made of values counts as
+the same key again (``_by_value``): an entry keyed by an object of the run always goes.
+Emptied at every span's ends instead, jinja2's lexer for the default settings was built
+again by 773 of its 909 tests, about a quarter of the plugin's cost there. Keys are
+remembered by hash only, so nothing a test made is kept alive by this. A window in
+which an entry that was there as it opened disappeared (a full cache evicted it, or the
+test emptied it) freed memory that could hide a leak as large: it is reported
+(``take_disturbed``), and the run is confirmed by repetition rather than trusted. An
+``lru_cache`` cannot drop one entry: it is emptied at both ends of every span.
 
 What counts as a bounded cache: a ``functools.lru_cache`` with a ``maxsize``, or an
 object whose type has ``clear`` and ``__len__`` and which has a positive integer
@@ -145,7 +146,7 @@ class BoundedCaches:
             hashed = _hash(key)
             if drops.get(hashed, 0) < KEEP_AFTER:
                 dropped.append(key)
-                if pending[0] < _PENDING:
+                if pending[0] < _PENDING and _by_value(key):
                     pending[0] += 1
                     pending[pending[0]] = hashed
         if not dropped:
@@ -197,6 +198,28 @@ def _hash(key: object) -> int:
         return hash(key)
     except TypeError:
         return -1
+
+
+#: Types whose hash comes from their value.
+_VALUES = frozenset({str, bytes, int, float, complex, bool, type(None)})
+_NESTING = 4
+
+
+def _by_value(key: object, depth: int = 0) -> bool:
+    """Is the key the same key whenever its hash is (made of strings, numbers, and
+    objects whose type hashes them by value)? An object hashed by identity, or a weak
+    reference to one (jinja2's template cache keys on its loader's), is a new key on
+    every run, and its hash comes back only when the address does: counted by hash, such
+    an entry would be kept or not by where the allocator put the object, and two
+    identical runs could differ. Such entries are always dropped."""
+    kind = type(key)
+    if kind in _VALUES:
+        return True
+    if kind is tuple or kind is frozenset:
+        return depth < _NESTING and all(_by_value(part, depth + 1) for part in key)  # type: ignore[attr-defined]  # checked just above
+    if issubclass(kind, (type, weakref.ref)):
+        return False
+    return kind.__hash__ is not object.__hash__
 
 
 def _keyed(cache: object) -> bool:
