@@ -134,16 +134,16 @@ class BoundedCaches:
         ``KEEP_AFTER`` times yet, one by one where the cache allows: emptied and refilled,
         jinja2's ``LRUCache`` would hold each key once where it held two equal keys
         (its queue keeps the latest key object, its dict the first), and the next test
-        to use an entry would make the difference, a block."""
+        to use an entry would make the difference, a block (jinja2's suite: 50 suspects
+        instead of 44)."""
         noted = self._noted.get(id(cache), frozenset())
         keys = list(cache.keys())
-        added = [key for key in keys if _hash(key) not in noted]
+        added = [(key, hashed) for key in keys if (hashed := _hash(key)) not in noted]
         if not opening and len(keys) - len(added) < len(noted):
             self._disturbed = True
         drops, pending = self._drops, self._pending
         dropped = []
-        for key in added:
-            hashed = _hash(key)
+        for key, hashed in added:
             if drops.get(hashed, 0) < KEEP_AFTER:
                 dropped.append(key)
                 if pending[0] < _PENDING and _by_value(key):
