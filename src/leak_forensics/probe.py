@@ -88,7 +88,7 @@ class Probe:
 
     def begin(self) -> None:
         self.heap.start()
-        self.cleanup.forget_once_per_test()  # the rest of them: finish_screen
+        self.cleanup.forget_once_per_test(before=True)  # the rest: finish_screen
         self.cleanup.take_stopped()  # runners a repetition of the last test left
         sqlalchemy.track_connections(self.stack)  # once SQLAlchemy is imported
         self._thread_base = thread_tools.snapshot()

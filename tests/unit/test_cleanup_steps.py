@@ -99,6 +99,70 @@ def test_the_abc_step_empties_the_caches_of_classes_derived_from_the_stdlibs_abc
     assert not cached(collections.abc.Mapping) and not cached(numbers.Number)
 
 
+def test_before_a_test_the_registries_found_last_time_are_emptied_and_new_ones_found():
+    """Before a test only what the last walk found is emptied; the walk is done again
+    when sys.modules changed, or when a full pass (after a suspect) found something the
+    last walk had not."""
+    step = stdlib_caches.BeforeEachTest(stdlib_caches._warning_registries, dict.clear,
+                                        weakly=False)
+    known = types.ModuleType("lf_fake_known")
+    known.__warningregistry__ = first = {"warning": 1}
+    sys.modules["lf_fake_known"] = known
+    try:
+        step.before_test()  # the first walk
+        assert first == {}
+        first["again"] = 1
+        step.before_test()  # no walk: what it found last time
+        assert first == {}
+
+        later = {"made": 1}
+        vars(known)["__warningregistry__"] = later  # as a warning's first landing does
+        step.before_test()  # not looked for yet: nothing changed that a walk would see
+        assert later == {"made": 1}
+        step()  # a suspect's full pass finds and empties it...
+        assert later == {}
+        later["made"] = 1
+        step.before_test()  # ... and the next test starts without it
+        assert later == {}
+
+        new = types.ModuleType("lf_fake_new")
+        new.__warningregistry__ = newest = {"warning": 1}
+        sys.modules["lf_fake_new"] = new  # an import
+        step.before_test()
+        assert newest == {}
+    finally:
+        sys.modules.pop("lf_fake_known", None)
+        sys.modules.pop("lf_fake_new", None)
+
+
+def test_before_a_test_the_abcs_found_last_time_are_emptied_and_held_weakly():
+    import abc
+    import collections.abc
+
+    class Table(collections.abc.Mapping):
+        __getitem__ = __iter__ = __len__ = None  # type: ignore[assignment]
+
+    class Unseen:
+        pass
+
+    def cached(cls: type) -> bool:
+        _, cache, negative, _ = abc._get_dump(cls)  # type: ignore[attr-defined]
+        return any(ref() is Unseen for ref in (*cache, *negative))
+
+    step = stdlib_caches.BeforeEachTest(stdlib_caches._abc_tree, stdlib_caches._clear_abc,
+                                        weakly=True)
+    step.before_test()
+    assert not isinstance(Unseen(), Table)
+    assert cached(Table)
+    step.before_test()  # from what the last walk found
+    assert not cached(Table)
+    gone = weakref.ref(Table)
+    del Table
+    gc.collect()
+    assert gone() is None  # the step held it weakly
+    step.before_test()
+
+
 def test_every_stdlib_step_runs_on_this_interpreter():
     for step in stdlib_caches.SAFE.values():
         step()

@@ -22,6 +22,7 @@ user's suite is not, so those run only when a project opts in with ``stdlib-unsa
 
 from __future__ import annotations
 
+import abc
 import gc
 import sys
 import weakref
@@ -48,16 +49,15 @@ def _call(module: str, *path: str) -> None:
     obj()  # type: ignore[operator]  # a callable found by name
 
 
-def _clear_warning_registries() -> None:
-    """Empty every module's ``__warningregistry__``.
+def _warning_registries() -> list[dict[object, object]]:
+    """Every module's ``__warningregistry__``.
 
     A warning can land in any module's registry, so every namespace is looked at (about
-    700 under pytest, six passes a test). The namespaces are taken in C, as the modules'
-    referents (a module's getattr one by one costs twice as much); none is kept between
-    passes: a module that leaves ``sys.modules`` must be free to go, with all it holds
-    (jinja2's template modules do), and the owner search must not find a leaked module's
-    namespace held here (kept between passes, a module registered per run lost its
-    explanation).
+    700 under pytest). The namespaces are taken in C, as the modules' referents (a
+    module's getattr one by one costs twice as much); none is kept: a module that leaves
+    ``sys.modules`` must be free to go, with all it holds (jinja2's template modules do),
+    and the owner search must not find a leaked module's namespace held here (kept
+    between passes, a module registered per run lost its explanation).
     """
     unsafe = unsafe_module()
     if unsafe is None:
@@ -67,9 +67,8 @@ def _clear_warning_registries() -> None:
         referents.append(vars(unsafe))
     spaces = [space for space in referents if type(space) is dict]
     del referents
-    for registry in filter(None, map(dict.get, spaces, repeat(_REGISTRY))):
-        if type(registry) is dict:
-            registry.clear()
+    return [registry for registry in filter(None, map(dict.get, spaces, repeat(_REGISTRY)))
+            if type(registry) is dict]
 
 
 _REGISTRY = "__warningregistry__"
@@ -90,12 +89,10 @@ class _AbcCaches:
         if module is None:
             return
         if self._found is None or self._found[0]() is not module:
-            import abc
-
             self._found = (weakref.ref(module), [value for value in list(vars(module).values())
                                                  if isinstance(value, abc.ABCMeta)])
         for cls in self._found[1]:
-            cls._abc_caches_clear()
+            _clear_abc(cls)
 
 
 _typing_abcs = _AbcCaches("typing")
@@ -105,21 +102,17 @@ _typing_abcs = _AbcCaches("typing")
 _ABC_MODULES = ("collections.abc", "numbers")
 
 
-def _clear_abc_caches() -> None:
-    """Empty the subclass caches of the ABCs in ``collections.abc`` and ``numbers`` and of
-    every class derived from them (CPython's refleak hunter does the first).
+def _abc_tree() -> list[type]:
+    """The ABCs in ``collections.abc`` and ``numbers`` and every class derived from them
+    (CPython's refleak hunter empties the caches of the first).
 
     ``isinstance(x, Mapping)`` asks each of Mapping's subclasses in turn, and every
     one of them that is an ABC (any class deriving from one is) remembers the answer in
     a cache of its own: a test that checks a new type against ``Mapping`` or ``Number``
     grows the caches of classes anywhere in the process (jinja2's ``is mapping`` and
-    ``is number`` tests: up to +36 blocks on a first run). The tree is walked on each
-    pass (about 60 classes, 35 us), so a class defined since the last one is not missed;
-    no class is kept between passes.
+    ``is number`` tests: up to +36 blocks on a first run). The tree is walked each time
+    (about 60 classes, 35 us), so a class defined since the last walk is not missed.
     """
-    import abc
-
-    clear: Callable[[type], None] = abc.ABCMeta._abc_caches_clear  # type: ignore[attr-defined]  # private in typeshed
     seen: set[type] = set()
     todo: list[type] = []
     for module in filter(None, map(_mod, _ABC_MODULES)):
@@ -129,9 +122,75 @@ def _clear_abc_caches() -> None:
         cls = todo.pop()
         if cls not in seen:
             seen.add(cls)
-            clear(cls)
             subclasses: list[type] = type.__subclasses__(cls)
             todo.extend(sub for sub in subclasses if isinstance(sub, abc.ABCMeta))
+    return list(seen)
+
+
+def _abc_caches_clear(cls: type) -> None:
+    cls._abc_caches_clear()  # type: ignore[attr-defined]  # private in typeshed
+
+
+#: What ``_abc_caches_clear`` calls (``abc`` imports it from ``_abc``), without its two
+#: Python frames: 60 calls before each test. ``_py_abc`` has only the method.
+_clear_abc: Callable[[type], None] = getattr(abc, "_reset_caches", _abc_caches_clear)
+
+
+class BeforeEachTest:
+    """A step too slow for every span's ends, as it is taken before each test.
+
+    Its walk (a few hundred namespaces, or the tree of ABCs: 50-140 us each on jinja2's
+    suite, where the CPU's caches are cold) finds the same things test after test. So
+    before a test the things found by the last walk are emptied, and the walk is done
+    again only when it may find more: when ``sys.modules`` changed (an import brings new
+    modules and classes) or when a full pass (``__call__``: after a suspect's run and
+    each repetition) found something new. A registry or an ABC made by a test that did
+    not become a suspect is found at the next walk; until then it is not emptied before
+    a test, and a suspect after it is credited with emptying it (``Probe.finish_screen``):
+    only a suspect's screen can be lowered, by those entries.
+
+    What the walk found is kept outside any window (before a test): registries as they
+    are (a dict each, let go at the next walk), classes weakly. A full pass runs inside
+    a window, so it keeps nothing.
+    """
+
+    def __init__(self, find: Callable[[], list[Any]], clear: Callable[[Any], None],
+                 weakly: bool) -> None:
+        self._find = find
+        self._clear = clear
+        self._weakly = weakly
+        self._known: list[Any] = []
+        self._known_ids: frozenset[int] = frozenset()
+        self._modules = -1
+        self._stale = True
+
+    def __call__(self) -> None:
+        """The full pass: everything the walk finds now is emptied."""
+        found = self._find()
+        for thing in found:
+            self._clear(thing)
+        if not self._stale and not self._known_ids.issuperset(map(id, found)):
+            self._stale = True
+
+    def before_test(self) -> None:
+        if self._stale or len(sys.modules) != self._modules:
+            self._known = []
+            found = self._find()
+            for thing in found:
+                self._clear(thing)
+            self._known = [weakref.ref(thing) for thing in found] if self._weakly else found
+            self._known_ids = frozenset(map(id, found))
+            self._modules = len(sys.modules)
+            self._stale = False
+            return
+        for held in self._known:
+            thing = held() if self._weakly else held
+            if thing is not None:
+                self._clear(thing)
+
+
+WARNING_REGISTRIES = BeforeEachTest(_warning_registries, dict.clear, weakly=False)
+ABC_CACHES = BeforeEachTest(_abc_tree, _clear_abc, weakly=True)
 
 
 def _clear_typing() -> None:
@@ -357,10 +416,10 @@ class WindowPatterns:
 PATTERNS = WindowPatterns()
 
 SAFE: dict[str, Callable[[], None]] = {
-    "__warningregistry__": _clear_warning_registries,
+    "__warningregistry__": WARNING_REGISTRIES,
     "re": PATTERNS,
     "typing": _clear_typing,
-    "abc caches": _clear_abc_caches,
+    "abc caches": ABC_CACHES,
     "_strptime": _clear_strptime,
     "urllib.parse": lambda: _call("urllib.parse", "clear_cache"),
     "linecache": LinecacheFiles(),
@@ -383,7 +442,8 @@ SAFE: dict[str, Callable[[], None]] = {
 #: Steps that every read of the counters does itself (``measure.meter``).
 EMPTIED_BY_READS = frozenset({"type cache"})
 #: Steps too slow for every span's ends: done before a test and after one that grew.
-ONCE_PER_TEST = frozenset({"__warningregistry__", "abc caches"})
+ONCE_PER_TEST: dict[str, BeforeEachTest] = {"__warningregistry__": WARNING_REGISTRIES,
+                                            "abc caches": ABC_CACHES}
 #: Steps that forget only what a window added (``WindowPatterns``): left out as one opens.
 ONLY_INSIDE_WINDOWS = frozenset({"re"})
 

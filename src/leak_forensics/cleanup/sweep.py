@@ -47,6 +47,10 @@ def unregister_cleanup(func: Callable[[], object]) -> None:
         _registered.remove(func)
 
 
+_SKIPPED_AS_SPANS_END = stdlib_caches.EMPTIED_BY_READS | frozenset(stdlib_caches.ONCE_PER_TEST)
+_SKIPPED_AS_SPANS_OPEN = _SKIPPED_AS_SPANS_END | stdlib_caches.ONLY_INSIDE_WINDOWS
+
+
 class CleanupPass:
     def __init__(self, heap: HeapWindow, *, skip: frozenset[str] = frozenset(),
                  opt_in: frozenset[str] = frozenset(), thread_timeout: float = 1.0,
@@ -121,18 +125,18 @@ class CleanupPass:
         # patterns compiled before a window opens are the runner's, and stay; the
         # warning registries and the ABCs' caches are emptied once before and once after
         # a test that grew (``forget_once_per_test``).
-        skip = stdlib_caches.EMPTIED_BY_READS | stdlib_caches.ONCE_PER_TEST
-        self._caches(skip_steps=skip | stdlib_caches.ONLY_INSIDE_WINDOWS if opening else skip,
+        self._caches(skip_steps=_SKIPPED_AS_SPANS_OPEN if opening else _SKIPPED_AS_SPANS_END,
                      opening=opening)
         if not opening and STDLIB not in self.skip:
             self._guard("stdlib cache", stdlib_caches.REGISTERED_SOURCE.forget_new,
                         "linecache")
 
-    def forget_once_per_test(self) -> None:
-        """Empty the caches too slow to look at on every span's ends."""
+    def forget_once_per_test(self, before: bool = False) -> None:
+        """Empty the caches too slow to look at on every span's ends; ``before`` a test,
+        those found last time (``stdlib_caches.BeforeEachTest``)."""
         if STDLIB not in self.skip:
-            for name in stdlib_caches.ONCE_PER_TEST:
-                self._guard("stdlib cache", stdlib_caches.SAFE[name], name)
+            for name, step in stdlib_caches.ONCE_PER_TEST.items():
+                self._guard("stdlib cache", step.before_test if before else step, name)
 
     def note_window(self) -> None:
         """A measured window opens: what the test runner memoises from now on is the
