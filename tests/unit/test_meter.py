@@ -138,3 +138,11 @@ def test_c_memory_left_unread_at_a_span_end_counts_at_the_next_end_that_reads_it
     assert gauge.since_mark().malloc >= 128 * 1024  # ...but here, with the second span's
     gauge.mark()
     assert abs(gauge.since_mark().malloc) < 4096  # a fresh mark reads it again
+
+
+def test_rss_is_what_psutil_reads():
+    """Read from /proc on Linux, through psutil elsewhere: the same figure either way
+    (within what the process may touch between the two reads)."""
+    import psutil
+
+    assert abs(meter.rss() - psutil.Process().memory_info().rss) < 1 << 20

@@ -239,9 +239,26 @@ def warm_up_allocator() -> None:
 
 
 _process: psutil.Process | None = None
+_STATM = "/proc/self/statm"
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def rss() -> int:
+    """Read twice around every test: on Linux straight from ``/proc/self/statm`` (the
+    file psutil reads, in 4 us instead of psutil's 15-30), elsewhere through psutil."""
+    try:
+        fd = os.open(_STATM, os.O_RDONLY)
+    except OSError:
+        return _psutil_rss()
+    try:
+        return int(os.read(fd, 256).split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return _psutil_rss()
+    finally:
+        os.close(fd)
+
+
+def _psutil_rss() -> int:
     global _process
     if _process is None:
         _process = psutil.Process()
