@@ -346,6 +346,27 @@ def test_bounded_lru_caches_are_looked_for_again_after_an_import(tmp_path):
     assert module.g.cache_info().currsize == 0
 
 
+def test_at_a_spans_end_only_the_caches_found_already_are_emptied(tmp_path):
+    """Looking for new caches at every span's end cost milliseconds where modules come
+    and go inside a test; they are looked for as the next window opens."""
+    caches = BoundedCaches(lambda filename: filename.startswith(str(tmp_path)))
+    caches.clear()
+    module = types.ModuleType("lf_span_module")
+    module.__file__ = str(tmp_path / "span.py")
+    exec("import functools\n@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x",
+         module.__dict__)
+    module.g(1)
+    sys.modules["lf_span_module"] = module
+    try:
+        caches.clear(find=False)  # a span's end
+        assert module.g.cache_info().currsize == 1
+        caches.note()  # the next window opens
+        caches.clear(find=False)
+    finally:
+        del sys.modules["lf_span_module"]
+    assert module.g.cache_info().currsize == 0
+
+
 def _user_module(tmp_path, name, source="import functools\n"):
     module = types.ModuleType(name)
     module.__file__ = str(tmp_path / f"{name}.py")

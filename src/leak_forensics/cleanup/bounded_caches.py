@@ -97,16 +97,21 @@ class BoundedCaches:
             drops[pending[index]] = drops.get(pending[index], 0) + 1
         pending[0] = 0
         self._disturbed = False
+        self._find_new()
         self._noted = {id(cache): frozenset(map(_hash, cache.keys()))
                        for cache in self._keyed_caches()}
 
-    def clear(self, opening: bool = False) -> None:
+    def clear(self, opening: bool = False, find: bool = True) -> None:
         """Settle the caches at a span's end, or as one opens (``opening``: what was
-        added since the last window, outside any window, goes; nothing is judged)."""
-        if len(sys.modules) != self._modules:
-            self._modules = len(sys.modules)
-            if self._user_module_imported():
-                self._found = list(_weakly(self._find()))
+        added since the last window, outside any window, goes; nothing is judged).
+
+        ``find=False`` (at a span's end): only the caches found already. Modules come and
+        go inside a test (jinja2's module loader registers one per template), and looking
+        for new caches each time cost 1-6 ms; a test that imports a module of its own is
+        a suspect for the import anyway, and the caches are looked for as the next window
+        opens."""
+        if find:
+            self._find_new()
         for ref in self._found:
             cache = ref()
             if cache is None:
@@ -117,6 +122,12 @@ class BoundedCaches:
                 self._settle(cache, opening)
             elif len(cache):
                 cache.clear()
+
+    def _find_new(self) -> None:
+        if len(sys.modules) != self._modules:
+            self._modules = len(sys.modules)
+            if self._user_module_imported():
+                self._found = list(_weakly(self._find()))
 
     def take_disturbed(self) -> bool:
         """Did an entry noted as a window opened disappear in it (since the last call)?"""

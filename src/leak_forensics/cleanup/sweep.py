@@ -126,7 +126,7 @@ class CleanupPass:
         # warning registries and the ABCs' caches are emptied once before and once after
         # a test that grew (``forget_once_per_test``).
         self._caches(skip_steps=_SKIPPED_AS_SPANS_OPEN if opening else _SKIPPED_AS_SPANS_END,
-                     opening=opening)
+                     opening=opening, find=opening)
         if not opening and STDLIB not in self.skip:
             self._guard("stdlib cache", stdlib_caches.REGISTERED_SOURCE.forget_new,
                         "linecache")
@@ -160,10 +160,11 @@ class CleanupPass:
         if self.hooks is not None:
             self._guard("pytest_leak_forensics_cleanup hook", self.hooks)
 
-    def _caches(self, skip_steps: frozenset[str] = frozenset(), opening: bool = False) -> None:
+    def _caches(self, skip_steps: frozenset[str] = frozenset(), opening: bool = False,
+                find: bool = True) -> None:
         self._guard("test runner cache", self._rewriter_names.forget_new)
         if BOUNDED_CACHES not in self.skip:
-            self._guard("bounded caches", lambda: self._bounded.clear(opening))
+            self._guard("bounded caches", lambda: self._bounded.clear(opening, find))
         if STDLIB not in self.skip:
             for name, step in stdlib_caches.SAFE.items():
                 if name not in skip_steps:
