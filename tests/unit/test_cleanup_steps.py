@@ -333,11 +333,7 @@ def test_bounded_lru_caches_are_looked_for_again_after_an_import(tmp_path):
     """The list of caches is kept between passes; a module imported later is found."""
     caches = BoundedCaches(lambda filename: filename.startswith(str(tmp_path)))
     caches.clear()  # nothing of ours yet
-    module = types.ModuleType("lf_late_module")
-    module.__file__ = str(tmp_path / "late.py")
-    exec("import functools\n@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x",
-         module.__dict__)
-    module.g(1)
+    module = _cached_module(tmp_path, "lf_late_module")
     sys.modules["lf_late_module"] = module
     try:
         caches.clear()
@@ -351,11 +347,7 @@ def test_at_a_spans_end_only_the_caches_found_already_are_emptied(tmp_path):
     and go inside a test; they are looked for as the next window opens."""
     caches = BoundedCaches(lambda filename: filename.startswith(str(tmp_path)))
     caches.clear()
-    module = types.ModuleType("lf_span_module")
-    module.__file__ = str(tmp_path / "span.py")
-    exec("import functools\n@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x",
-         module.__dict__)
-    module.g(1)
+    module = _cached_module(tmp_path, "lf_span_module")
     sys.modules["lf_span_module"] = module
     try:
         caches.clear(find=False)  # a span's end
@@ -371,6 +363,14 @@ def _user_module(tmp_path, name, source="import functools\n"):
     module = types.ModuleType(name)
     module.__file__ = str(tmp_path / f"{name}.py")
     exec(source, module.__dict__)
+    return module
+
+
+def _cached_module(tmp_path, name):
+    """A module of the code under test with a bounded cache that holds one entry."""
+    module = _user_module(tmp_path, name, "import functools\n"
+                          "@functools.lru_cache(maxsize=8)\ndef g(x):\n    return x")
+    module.g(1)
     return module
 
 
