@@ -174,7 +174,6 @@ class BeforeEachTest:
 
     def before_test(self) -> None:
         if self._stale or len(sys.modules) != self._modules:
-            self._known = []
             found = self._find()
             for thing in found:
                 self._clear(thing)
