@@ -73,6 +73,46 @@ def test_remembers_every_example(text):
         assert any(o["root"] == "test_props._SEEN" for o in leak["owners"])
 
 
+def test_a_clean_property_is_not_repeated_for_what_hypothesis_keeps_on_its_first_run(
+        run_forensics, pytester, monkeypatch):
+    """On a ``@given`` test's first run hypothesis execs a module for its signature,
+    caches the example database's paths for its keys and keeps statistics on the item,
+    none of which a second run adds to: every property test read as a suspect and was
+    repeated (all 59 of attrs' own suite). Its engine is harness; the screen counts what
+    the examples keep. The handle gets its own ``inner_test`` back."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:postgresql")
+    pytester.makepyfile(test_props="""
+from hypothesis import given, settings, strategies as st
+
+def test_warm_up():
+    pass
+
+@settings(max_examples=30)
+@given(st.lists(st.integers()))
+def test_sorting(xs):
+    assert sorted(sorted(xs)) == sorted(xs)
+
+@settings(max_examples=30)
+@given(st.text(), st.booleans())
+def test_stripping(text, flag):
+    assert text.strip() == text.strip().strip()
+
+@settings(max_examples=30)
+@given(a=st.integers(), b=st.integers())
+def test_adding(a, b):
+    assert a + b == b + a
+
+def test_inner_test_is_given_back():
+    for test in (test_sorting, test_stripping, test_adding):
+        assert not hasattr(test.hypothesis.inner_test, "__wrapped__")
+""")
+    result, _, verdicts = run_forensics()
+    result.assert_outcomes(passed=5)
+    for name in ("test_sorting", "test_stripping", "test_adding"):
+        assert verdicts[name]["verdict"] == "clean"
+        assert verdicts[name]["runs"] == 1, (name, verdicts[name]["screen"])
+
+
 def test_subtest_reports_reach_other_plugins_as_the_test_logged_them(pytester, run_forensics):
     # The reports are held out of the measurement and logged after the verdict; what
     # other plugins then see must be what the test made (through pytest's own serialisable

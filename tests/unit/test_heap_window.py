@@ -48,6 +48,24 @@ def test_frozen_garbage_is_collected_once_the_heap_grew_by_a_quarter(window):
     del grown
 
 
+def test_what_a_refreeze_hides_counts_as_growth(window):
+    # A property-based test's examples each refreeze the window: what the engine made
+    # between them is frozen mid-window, and its garbage must still bring on the full
+    # collection that frees it, though the window's end sees none of it.
+    window.start()
+    node = Node()
+    dead = weakref.ref(node)
+    window.stop()
+    window.start()  # the node is frozen now
+    del node
+    grown = [[] for _ in range(gc.get_freeze_count() // 3)]
+    window.refreeze()
+    window.stop()
+    window.maybe_full_collect()
+    assert dead() is None
+    del grown
+
+
 def test_a_thawed_window_does_not_count_the_whole_heap_as_growth(window):
     window.start()
     node = Node()

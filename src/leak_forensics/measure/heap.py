@@ -42,8 +42,14 @@ class HeapWindow:
         gc.freeze()
 
     def refreeze(self) -> None:
-        """Move everything alive now out of sight, e.g. before a census of what comes next."""
+        """Move everything alive now out of sight, e.g. before a census of what comes next.
+
+        What goes out of sight is counted as growth, as at ``stop``: frozen, its garbage
+        waits for ``maybe_full_collect``, which must know it is there.
+        """
         if self.open:
+            if not self.thawed:
+                self._grown_since_full += len(gc.get_objects())
             gc.freeze()
             self.thawed = False
 

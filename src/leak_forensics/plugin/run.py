@@ -19,6 +19,7 @@ import sys
 import types
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from _pytest import timing
@@ -26,6 +27,7 @@ from _pytest.fixtures import FixtureDef, TopRequest
 from _pytest.nodes import Node
 from _pytest.unittest import TestCaseFunction
 
+from ..integrations import hypothesis_examples
 from ..measure.meter import Reading
 from ..measure.stacks import getframe
 
@@ -49,12 +51,15 @@ def _settle(item: pytest.Item) -> None:
 
 class Spans:
     """What the caller measures with: ``open(settle, malloc)`` a span,
-    ``close(counted, settle, malloc)`` it (``Probe.open_span``, ``Probe.close_span``)."""
+    ``close(counted, settle, malloc)`` it (``Probe.open_span``, ``Probe.close_span``), and
+    ``open_apart()`` one that sees only what is made in it (``Probe.open_span_apart``)."""
 
     def __init__(self, open_span: Callable[[bool, bool], None],
-                 close_span: Callable[[bool, bool, bool], None]) -> None:
+                 close_span: Callable[[bool, bool, bool], None],
+                 open_apart: Callable[[], None]) -> None:
         self.open = open_span
         self.close = close_span
+        self.open_apart = open_apart
 
 
 def _interactive(call: pytest.CallInfo[None], report: pytest.TestReport) -> bool:
@@ -78,10 +83,16 @@ def _materialise_stack() -> None:
         frame = frame.f_back
 
 
+def _open_example(spans: Spans) -> None:
+    _materialise_stack()
+    spans.open_apart()
+
+
 def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
                 kwargs: dict[str, object], reraise: tuple[type[BaseException], ...],
                 spans: Spans, first: Callable[[], object] | None = None,
-                last: Callable[[], object] | None = None, exact: bool = True
+                last: Callable[[], object] | None = None, exact: bool = True,
+                exact_end: bool = False, examples: Any | None = None
                 ) -> pytest.CallInfo[None]:
     """``CallInfo.from_call`` with only ``first()``, the hook call and ``last()`` in the
     counted span.
@@ -91,6 +102,10 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
     kilobytes of C memory and fill caches) or with ``last``; otherwise the next span
     opens without either, and continues this one (``run_screened``).
 
+    ``examples``: a property-based test's hypothesis handle. Then the phase has a span
+    for each example instead of one (``integrations.hypothesis_examples``); they open and
+    end exactly, so the phases either side must end and open so (``exact_end``).
+
     The timestamps end up in the report, which outlives the run; made outside the span
     they don't count as the test's memory.
     """
@@ -98,20 +113,29 @@ def _timed_call(hook: Callable[..., object], item: pytest.Item, when: str,
     precise_start = timing.perf_counter()
     excinfo = None
     _materialise_stack()
-    spans.open(exact, exact)
+    whole = examples is None
+    if whole:
+        spans.open(exact, exact)
     try:
         if first is not None:
             first()
-        hook(item=item, **kwargs)
+        if whole:
+            hook(item=item, **kwargs)
+        else:
+            with hypothesis_examples.each_example(examples, functools.partial(_open_example, spans),
+                                                  functools.partial(spans.close, True, True, True)):
+                hook(item=item, **kwargs)
     except BaseException:
         excinfo = pytest.ExceptionInfo.from_current()
         if isinstance(excinfo.value, reraise):
-            spans.close(False, True, True)
+            if whole:
+                spans.close(False, True, True)
             raise
     if last is not None:
         last()
-    ends_exact = excinfo is not None or last is not None
-    spans.close(True, ends_exact, ends_exact)
+    ends_exact = excinfo is not None or last is not None or exact_end
+    if whole:
+        spans.close(True, ends_exact, ends_exact)
     precise_stop = timing.perf_counter()
     return pytest.CallInfo(None, excinfo, start=start, stop=timing.time(),
                            duration=precise_stop - precise_start, when=when,  # type: ignore[arg-type]  # pytest's Literal phases
@@ -129,6 +153,7 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
     # first.
     per_run.drop_request()
     reraise = _reraise(item.config)
+    examples = hypothesis_examples.handle(_defined(item))
     slots: list[pytest.TestReport | None] = [None, None, None]
     # The first span opens exactly, and the last ends so: the caches settled (the ones
     # a repetition's cleanup empties) and glibc's figure read. Between two phases that
@@ -153,8 +178,9 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
             call = _timed_call(hook, item, when, kwargs, reraise, spans,
                                first=per_run.begin if when == "setup" else None,
                                last=per_run.end if when == "teardown" else None,
-                               exact=exact)
-            exact = call.excinfo is not None
+                               exact=exact, exact_end=examples is not None,
+                               examples=examples if when == "call" else None)
+            exact = call.excinfo is not None or (examples is not None and when == "call")
             report = ihook.pytest_runtest_makereport(item=item, call=call)
             if _interactive(call, report):
                 ihook.pytest_exception_interact(node=item, call=call, report=report)
@@ -163,6 +189,15 @@ def run_screened(item: pytest.Item, nextitem: pytest.Item | None,
     finally:
         per_run.end()  # done already, unless the run was interrupted
     return [r for r in slots if r is not None]
+
+
+def _defined(item: pytest.Item) -> object:
+    """The test's function as defined, read without making anything: a method's
+    ``item.obj`` would make an instance of its class (and keep it) if none is made yet."""
+    if not isinstance(item, pytest.Function):
+        return None
+    cls = item.cls
+    return getattr(cls, item.originalname, None) if cls is not None else item.obj
 
 
 def _reraise(config: pytest.Config) -> tuple[type[BaseException], ...]:

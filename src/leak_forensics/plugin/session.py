@@ -145,7 +145,8 @@ class LeakForensics(Reporting):
                 with self.relay.holding(lambda: self.probe.pause(settle=False),
                                         lambda: self.probe.open_span(settle=False)):
                     reports = run_screened(
-                        item, nextitem, Spans(self.probe.open_span, self.probe.close_span))
+                        item, nextitem, Spans(self.probe.open_span, self.probe.close_span,
+                              self.probe.open_span_apart))
             finally:
                 self._screening = None
                 run_seconds = time.perf_counter() - started
