@@ -4,7 +4,7 @@
    in the wheels) and run in a virtual environment of their own under ``.cache/``: plain
    ``pytest`` vs ``pytest --leak-forensics``, both with ``--junitxml`` as CI runs them.
    more-itertools (765 tests, 21 k subtests; target <= 1.1x), jinja2 (909 tests; target
-   <= 1.5x) and attrs (1,386 tests, most of them hypothesis property tests; no time
+   <= 1.5x) and attrs (1,386 tests, 59 of them hypothesis property tests; no time
    target). Also checked: the share of tests re-run as suspects (target <= 5 %), with the
    commonest screen readings of those that came out clean (the next cause of needless
    re-runs to look at); the verdicts, which must be the same in every round; and each
