@@ -20,6 +20,7 @@ many times over.
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,9 +28,16 @@ from typing import Any
 
 
 def handle(test: object) -> Any | None:
-    """The hypothesis handle of a ``@given`` test function (or bound method), or None."""
+    """The hypothesis handle of a ``@given`` test function (or bound method), or None.
+
+    None too for a coroutine function: its runner (pytest-asyncio, pytest-trio) wraps
+    ``inner_test`` in turn, and a span around the call would close before the body ran.
+    """
     found = getattr(test, "hypothesis", None)
-    return found if callable(getattr(found, "inner_test", None)) else None
+    inner = getattr(found, "inner_test", None)
+    if not callable(inner) or inspect.iscoroutinefunction(inner):
+        return None
+    return found
 
 
 @contextmanager
