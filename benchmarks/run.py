@@ -17,8 +17,11 @@
    is also given with that cost taken out; that is the one held to the bound.
 
 Each configuration runs ``--rounds`` times, alternating, in fresh processes; medians of
-wall time are compared. The first run downloads the two sdists and makes the suites'
-environments (about a minute each); a full run then takes about 15 minutes on two cores.
+wall time are compared, and for the real suites the medians of CPU time (user + system)
+are shown beside them: on a shared host whose load comes and goes, wall times of the
+same run spread by half, and CPU time leaves out the waits for a core. The first run
+downloads the three sdists and makes the suites' environments (about a minute each); a
+full run then takes about 15 minutes on two cores.
 Usage: ``python benchmarks/run.py [--rounds N] [--only 1|2] [--suite NAME]``.
 """
 
@@ -28,6 +31,7 @@ import argparse
 import collections
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -92,15 +96,27 @@ def source_tree(requirement: str) -> Path:
     return tree
 
 
+#: CPU seconds (user + system) of every run ``timed`` made, by its arguments.
+CPU: dict[tuple[str, ...], list[float]] = collections.defaultdict(list)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def timed(args: list[str], cwd: Path, junit: Path | None = None) -> float:
-    """Wall time of one run. With ``junit`` the suite's own failures are allowed (their
-    outcomes are compared from the XML); without, any failure ends the benchmark."""
+    """Wall time of one run (its CPU time goes in ``CPU``). With ``junit`` the suite's
+    own failures are allowed (their outcomes are compared from the XML); without, any
+    failure ends the benchmark."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     # A src layout's package is imported from the tree, not installed.
     env = {**os.environ, "PYTHONPATH": str(cwd / "src")} if (cwd / "src").is_dir() else None
     done = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, env=env)
     elapsed = time.perf_counter() - start
+    CPU[tuple(args)].append(_children_cpu() - cpu)
     if done.returncode not in ((0, 1) if junit else (0,)) or (junit and not junit.exists()):
         sys.exit(f"benchmark run failed ({' '.join(args)}):\n{done.stdout[-3000:]}")
     return elapsed
@@ -217,6 +233,10 @@ def main() -> int:
             times, verdicts = measure_suite(python, tree, report, args.rounds)
             m = show(times)
             ratio = m["pytest --leak-forensics"] / m["plain pytest"]
+            cpu = [statistics.median(CPU[key]) for key in list(CPU)[-2:]]
+            print(f"  CPU time (user + system), medians: {cpu[0]:.2f} s plain, {cpu[1]:.2f} s "
+                  f"with the plugin: {cpu[1] / cpu[0]:.2f}x (a second view on a busy host: "
+                  "time spent waiting for a core is not in it)")
             if bound is None:
                 print(f"  ratio: {ratio:.2f}x (no bound)")
             else:
