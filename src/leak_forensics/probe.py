@@ -156,8 +156,14 @@ class Probe:
         The engine's garbage goes first: frozen, it would hold what it refers to (the
         test's instance) until the next full collection, and the tear-down would read
         that as kept."""
-        self.heap.collect()
-        self.heap.refreeze()
+        if self.broken is not None:
+            return
+        try:
+            self.heap.collect()
+            self.heap.refreeze()
+        except Exception as exc:  # inside the test's run: never its outcome
+            self.broken = exc
+            return
         self._apart = True
         self.open_span()
 

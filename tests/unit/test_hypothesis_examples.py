@@ -3,7 +3,11 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leak_forensics.analysis.attribution import FrameClassifier
+from leak_forensics.cleanup.sweep import CleanupPass
 from leak_forensics.integrations.hypothesis_examples import each_example, handle
+from leak_forensics.measure.heap import HeapWindow
+from leak_forensics.probe import Probe
 
 
 @settings(max_examples=15, database=None)
@@ -63,3 +67,22 @@ def test_the_handle_gets_its_own_back_when_the_property_fails():
         raise AssertionError("the property's failure was swallowed")
     assert found.inner_test is own
     assert ends  # every example's span was closed, the failing ones too
+
+
+def test_an_error_opening_an_example_span_is_kept_not_raised_into_the_test(tmp_path):
+    """The example spans open inside the test's own run: an error there must leave the
+    test's outcome alone and mark the reading broken (the test is reported unchecked)."""
+    class BrokenHeap(HeapWindow):
+        def refreeze(self) -> None:
+            raise RuntimeError("no freezing today")
+
+    heap = BrokenHeap()
+    probe = Probe(FrameClassifier(str(tmp_path)), heap, CleanupPass(heap), warn=print)
+    probe.begin()
+    try:
+        probe.open_span_apart()
+        probe.close_span()
+    finally:
+        probe.end()
+        heap.release()
+    assert isinstance(probe.broken, RuntimeError)
