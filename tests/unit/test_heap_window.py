@@ -26,13 +26,20 @@ def window():
     heap.release()
 
 
-def test_frozen_garbage_is_collected_once_the_heap_grew_by_a_quarter(window):
+def _frozen_garbage(window):
+    """A cycle the window's second start freezes, then dropped: only a full collection
+    frees it. Its weak reference."""
     window.start()
     node = Node()
     dead = weakref.ref(node)
     window.stop()
     window.start()  # the node is frozen now
     del node
+    return dead
+
+
+def test_frozen_garbage_is_collected_once_the_heap_grew_by_a_quarter(window):
+    dead = _frozen_garbage(window)
     window.collect()
     assert dead() is not None  # out of the collector's sight
     window.stop()
@@ -52,12 +59,7 @@ def test_what_a_refreeze_hides_counts_as_growth(window):
     # A property-based test's examples each refreeze the window: what the engine made
     # between them is frozen mid-window, and its garbage must still bring on the full
     # collection that frees it, though the window's end sees none of it.
-    window.start()
-    node = Node()
-    dead = weakref.ref(node)
-    window.stop()
-    window.start()  # the node is frozen now
-    del node
+    dead = _frozen_garbage(window)
     grown = [[] for _ in range(gc.get_freeze_count() // 3)]
     window.refreeze()
     window.stop()
@@ -67,12 +69,7 @@ def test_what_a_refreeze_hides_counts_as_growth(window):
 
 
 def test_a_thawed_window_does_not_count_the_whole_heap_as_growth(window):
-    window.start()
-    node = Node()
-    dead = weakref.ref(node)
-    window.stop()
-    window.start()
-    del node
+    dead = _frozen_garbage(window)
     gc.collect(0)  # a test's own collection thaws the window, and collects what it asks
     assert window.thawed
     window.stop()
