@@ -48,8 +48,7 @@ class HeapWindow:
         waits for ``maybe_full_collect``, which must know it is there.
         """
         if self.open:
-            if not self.thawed:
-                self._grown_since_full += len(gc.get_objects())
+            self._count_hidden()
             gc.freeze()
             self.thawed = False
 
@@ -63,10 +62,16 @@ class HeapWindow:
         """
         if not self.open:
             return
-        self._grown_since_full += len(gc.get_objects()) if not self.thawed else 0
+        self._count_hidden()
         gc.collect = _real_collect
         self.open = False
         self.thawed = False
+
+    def _count_hidden(self) -> None:
+        """Count what the collector sees as growth: it stays frozen from here on. A thawed
+        window sees the whole heap, which is not growth."""
+        if not self.thawed:
+            self._grown_since_full += len(gc.get_objects())
 
     def release(self) -> None:
         """At the end of the session: give the whole heap back to the collector."""
