@@ -140,8 +140,9 @@ def measure(runs: dict[str, list[str]], cwd: Path, rounds: int) -> dict[str, lis
 
 
 def measure_suite(python: str, tree: Path, report: Path, rounds: int
-                  ) -> tuple[dict[str, list[float]], list[dict[str, str]]]:
-    """Alternating plain and plugin runs; the plugin's verdicts of every round."""
+                  ) -> tuple[dict[str, list[float]], list[float], list[dict[str, str]]]:
+    """Alternating plain and plugin runs: their wall times, their median CPU times (plain,
+    plugin), and the plugin's verdicts of every round."""
     junit = {"plain": tree / "junit-plain.xml", "plugin": tree / "junit-plugin.xml"}
     plain = [python, "-m", "pytest", *FLAGS, "tests", f"--junitxml={junit['plain']}"]
     plugin = [python, "-m", "pytest", *FLAGS, "tests", f"--junitxml={junit['plugin']}",
@@ -163,7 +164,7 @@ def measure_suite(python: str, tree: Path, report: Path, rounds: int
           f"plugin, {'the same' if mine == theirs else 'DIFFERENT'} with it")
     share = describe_suspects(data)
     verdicts[-1]["suspect share"] = "ok" if share <= SUSPECT_SHARE else "over"
-    return times, verdicts
+    return times, [statistics.median(CPU[tuple(args)]) for args in (plain, plugin)], verdicts
 
 
 def describe_suspects(data: dict) -> float:
@@ -230,10 +231,9 @@ def main() -> int:
             tree = source_tree(requirement)
             print(f"1.{number} {name} test suite")
             report = tree / "leak-forensics-bench.json"
-            times, verdicts = measure_suite(python, tree, report, args.rounds)
+            times, cpu, verdicts = measure_suite(python, tree, report, args.rounds)
             m = show(times)
             ratio = m["pytest --leak-forensics"] / m["plain pytest"]
-            cpu = [statistics.median(CPU[key]) for key in list(CPU)[-2:]]
             print(f"  CPU time (user + system), medians: {cpu[0]:.2f} s plain, {cpu[1]:.2f} s "
                   f"with the plugin: {cpu[1] / cpu[0]:.2f}x (a second view on a busy host: "
                   "time spent waiting for a core is not in it)")
