@@ -153,6 +153,38 @@ class T(unittest.TestCase):
     assert "test_mod.py:10" in user_sites(entry)
 
 
+def test_more_subtests_than_the_first_buffer_holds_are_measured_exactly(run_forensics,
+                                                                       pytester):
+    # 600 reports of 2 KiB each overflow the first buffer (1 MiB): it is replaced by a
+    # larger one with the counters paused. A clean test still screens at zero, and one object
+    # kept per run is still found among them.
+    pytester.makepyfile(test_mod="""
+import unittest
+_KEPT = []
+def test_first():
+    pass
+class T(unittest.TestCase):
+    def test_a_first_subtest(self):  # a class's first test is often a suspect
+        with self.subTest(n=0):
+            pass
+    def test_clean(self):
+        for n in range(600):
+            with self.subTest("x" * 2048, n=n):
+                pass
+    def test_leaky(self):
+        for n in range(600):
+            with self.subTest("x" * 2048, n=n):
+                pass
+        _KEPT.append([n])  # LEAK
+""")
+    result, _, verdicts = run_forensics("-q")
+    result.stdout.fnmatch_lines(["4 passed, 1201 subtests passed in *"])
+    assert verdicts["test_clean"]["verdict"] == "clean"
+    assert verdicts["test_clean"]["runs"] == 1, verdicts["test_clean"]["screen"]
+    assert verdicts["test_leaky"]["verdict"] == "leak", verdicts["test_leaky"]
+    assert "test_mod.py:17" in user_sites(verdicts["test_leaky"])
+
+
 def test_uncollectable_garbage_is_reported_by_type(run_forensics, pytester):
     pytester.makepyfile(test_mod="""
 import gc

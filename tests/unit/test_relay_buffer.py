@@ -42,3 +42,24 @@ def test_holding_a_report_allocates_no_block():
     grown = [d for d in after.filter_traces(mine).compare_to(before.filter_traces(mine),
                                                              "lineno") if d.count_diff]
     assert grown == []
+
+
+def test_a_grown_buffer_holds_the_same_reports_and_room_for_the_next():
+    buffer = _Buffer(1024)
+    blobs = [bytes([n]) * 300 for n in range(3)]
+    assert all(buffer.put(blob) for blob in blobs)
+    assert not buffer.put(b"n" * 900)
+    bigger = buffer.grown(900)
+    assert len(bigger.data) >= 2 * len(buffer.data)
+    assert bigger.put(b"n" * 900)
+    assert bigger.take() == [*blobs, b"n" * 900]
+
+
+def test_a_buffer_grows_for_the_number_of_reports_too():
+    # The index has room for one report per 256 bytes: many tiny reports fill it first.
+    buffer = _Buffer(1024)
+    assert all(buffer.put(b"t") for _ in range(4))
+    assert not buffer.put(b"t")
+    bigger = buffer.grown(1)
+    assert bigger.put(b"t")
+    assert bigger.take() == [b"t"] * 5

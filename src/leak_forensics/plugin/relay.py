@@ -14,11 +14,13 @@ So while a test is measured, ``pytest_runtest_logreport`` reaches only this plug
   turns a subtest's ``i=0`` into ``i='0'`` on the way back) and faster (~20 us to hold
   and rebuild a subtest's report instead of ~32). The bytes are this process's
   own, made from a report a moment earlier; nothing from outside is ever unpickled.
-  Pausing the counters around each report instead costs two counter reads (~0.3 ms)
-  per subtest, which on a suite with thousands of subtests is most of the plugin's
-  cost; it is what happens only once the buffer is full. They are rebuilt and logged,
-  in order, once the verdict is known (and the buffer grown for the next test if it
-  was too small);
+  Pausing the counters around each report instead costs two counter reads (~0.1-0.3
+  ms) per subtest, which on a suite with thousands of subtests is most of the plugin's
+  cost. So when the buffer is full, the counters pause once, the buffer is replaced by
+  one twice as large, with the reports copied over, and the counters resume: a test
+  with n subtests pauses about log2(n) times, not once per report past the buffer
+  (more-itertools has tests with thousands). They are rebuilt and logged, in order,
+  once the verdict is known;
 * during repetitions they are dropped, and pytest's count of failed subtests is put
   back, so the run's outcome and summary are those of the test's own run.
 """
@@ -95,8 +97,9 @@ class ReportRelay:
             blob = pickle.dumps(report, pickle.HIGHEST_PROTOCOL)
         except Exception:
             blob = b""
-        if blob and not self._held and self._buffer.put(blob):
-            del blob  # in order: once one report went to the list, all do
+        # In order: once one report went to the list, all do.
+        if blob and not self._held and (self._buffer.put(blob) or self._grow(blob, pause, resume)):
+            del blob  # made in the span: it must die in one as well
             return
         del blob  # made in the span: the bytes kept are made again with the counters paused
         paused = pause()
@@ -107,6 +110,18 @@ class ReportRelay:
             self.inexact = True
         if paused:
             resume()
+
+    def _grow(self, blob: bytes, pause: Callable[[], bool], resume: Callable[[], None]) -> bool:
+        """Hold ``blob`` in a larger buffer, made with the counters paused."""
+        paused = pause()
+        try:
+            self._buffer = self._buffer.grown(len(blob))
+            return self._buffer.put(blob)
+        except MemoryError:  # the list then holds the rest, one pause each
+            return False
+        finally:
+            if paused:
+                resume()
 
     def replay(self, ihook: HookRelay) -> None:
         """Log the held reports as the test's run would have, then forget them."""
@@ -164,6 +179,19 @@ class _Buffer:
         index[0] = count + 1
         index[1] = used + len(blob)
         return True
+
+    def grown(self, room: int) -> _Buffer:
+        """A buffer at least twice this size, holding the same reports in the same order,
+        with room for one more of ``room`` bytes. (Made while the counters are paused.)"""
+        index = self._index
+        count, used = index[0], index[1]
+        size = 2 * len(self.data)
+        while size < used + room or size // _BYTES_PER_REPORT <= count:
+            size *= 2
+        bigger = _Buffer(size)
+        bigger.data[:used] = memoryview(self.data)[:used]
+        bigger._index[:2 + 2 * count] = index[:2 + 2 * count]
+        return bigger
 
     def take(self) -> list[bytes]:
         index = self._index
