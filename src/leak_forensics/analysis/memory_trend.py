@@ -15,9 +15,12 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
+from typing import TYPE_CHECKING
 
-from ..measure.sampler import Sample
 from ..results import TestMemory, TestResult
+
+if TYPE_CHECKING:  # the sampler needs psutil, which the plugin does not import for this
+    from ..measure.sampler import Sample
 
 #: Points a fit uses at most (evenly spaced): Theil–Sen compares every pair.
 _MAX_POINTS = 300

@@ -17,8 +17,10 @@ import sys
 import threading
 from array import array
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 
 class _MallInfo2(ctypes.Structure):
@@ -259,6 +261,9 @@ def rss() -> int:
 
 
 def _psutil_rss() -> int:
+    """Where ``/proc`` is not (imported here: only those platforms pay for psutil)."""
+    import psutil
+
     global _process
     if _process is None:
         _process = psutil.Process()

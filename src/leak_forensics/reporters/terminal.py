@@ -7,8 +7,6 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
-from tabulate import tabulate
-
 from ..analysis import signatures
 from ..results import Owner, TestResult, Verdict
 from ..settings import Settings
@@ -58,6 +56,8 @@ def growth_text(result: TestResult) -> str:
 def describe(result: TestResult) -> list[str]:
     """The lines that explain one leaking test: the resources first (a leaked thread is
     the cause of what it keeps alive), then the sites, types and holders."""
+    from tabulate import tabulate  # here: a run with nothing to describe never imports it
+
     lines = [f"{result.nodeid} leaks {growth_text(result)} per run"]
     lines += [f"{resource.kind}: {resource.detail}" for resource in result.resources]
     if result.sites:
@@ -234,6 +234,8 @@ def write_summary(writer: Writer, results: Sequence[TestResult], notes: Sequence
             rows = [[*row, same[str(row[0])]] for row in rows]
             headers.append("same leak as (not traced again)")
         writer.write_line("")
+        from tabulate import tabulate  # here: a clean run never imports it
+
         for line in tabulate(rows, headers=headers, tablefmt="simple").splitlines():
             writer.write_line(line)
         failed = [r for r in leaking if r.fail and r.outcome != "failed"]
