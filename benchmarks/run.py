@@ -22,13 +22,17 @@ are shown beside them: on a shared host whose load comes and goes, wall times of
 same run spread by half, and CPU time leaves out the waits for a core. The first run
 downloads the three sdists and makes the suites' environments (about a minute each); a
 full run then takes about 15 minutes on two cores.
-Usage: ``python benchmarks/run.py [--rounds N] [--only 1|2] [--suite NAME]``.
+Usage: ``python benchmarks/run.py [--rounds N] [--only 1|2] [--suite NAME] [--against REV]``;
+``--against REV`` times the plugin as it was at a git revision too, in the same rounds,
+so that a change's cost can be told from the host's (which moved jinja2's plain run
+from 2.9 s to 4.8 s between sessions).
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import io
 import json
 import os
 import resource
@@ -39,6 +43,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -105,14 +110,17 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def timed(args: list[str], cwd: Path, junit: Path | None = None) -> float:
+def timed(args: list[str], cwd: Path, junit: Path | None = None,
+          plugin_src: Path | None = None) -> float:
     """Wall time of one run (its CPU time goes in ``CPU``). With ``junit`` the suite's
     own failures are allowed (their outcomes are compared from the XML); without, any
-    failure ends the benchmark."""
+    failure ends the benchmark. ``plugin_src``: this project's ``src`` of another
+    revision, imported instead of the installed one (``--against``)."""
     cpu = _children_cpu()
     start = time.perf_counter()
     # A src layout's package is imported from the tree, not installed.
-    env = {**os.environ, "PYTHONPATH": str(cwd / "src")} if (cwd / "src").is_dir() else None
+    path = [str(p) for p in (plugin_src, cwd / "src") if p is not None and p.is_dir()]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)} if path else None
     done = subprocess.run(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, env=env)
     elapsed = time.perf_counter() - start
@@ -139,10 +147,12 @@ def measure(runs: dict[str, list[str]], cwd: Path, rounds: int) -> dict[str, lis
     return times
 
 
-def measure_suite(python: str, tree: Path, report: Path, rounds: int
+def measure_suite(python: str, tree: Path, report: Path, rounds: int,
+                  against: tuple[str, Path] | None = None
                   ) -> tuple[dict[str, list[float]], list[float], list[dict[str, str]]]:
     """Alternating plain and plugin runs: their wall times, their median CPU times (plain,
-    plugin), and the plugin's verdicts of every round."""
+    plugin), and the plugin's verdicts of every round. ``against``: a revision's name and
+    ``src``, run with the plugin too, in the same rounds (its verdicts are not kept)."""
     junit = {"plain": tree / "junit-plain.xml", "plugin": tree / "junit-plugin.xml"}
     plain = [python, "-m", "pytest", *FLAGS, "tests", f"--junitxml={junit['plain']}"]
     plugin = [python, "-m", "pytest", *FLAGS, "tests", f"--junitxml={junit['plugin']}",
@@ -153,6 +163,10 @@ def measure_suite(python: str, tree: Path, report: Path, rounds: int
         for path in junit.values():
             path.unlink(missing_ok=True)
         times["plain pytest"].append(timed(plain, tree, junit["plain"]))
+        if against is not None:  # first: the verdicts and outcomes read below are this tree's
+            times.setdefault(f"pytest --leak-forensics at {against[0]}", []).append(
+                timed(plugin, tree, junit["plugin"], plugin_src=against[1]))
+            junit["plugin"].unlink()
         times["pytest --leak-forensics"].append(timed(plugin, tree, junit["plugin"]))
         data = json.loads(report.read_text())
         verdicts.append({t["nodeid"]: t["verdict"] for t in data["tests"]})
@@ -167,7 +181,7 @@ def measure_suite(python: str, tree: Path, report: Path, rounds: int
     return times, [statistics.median(CPU[tuple(args)]) for args in (plain, plugin)], verdicts
 
 
-def describe_suspects(data: dict) -> float:
+def describe_suspects(data: dict[str, Any]) -> float:
     tests = data["tests"]
     suspects = [t for t in tests if t["runs"] > 1]
     clean = [t for t in suspects if t["verdict"] == "clean"]
@@ -221,7 +235,30 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", choices=("1", "2"))
     parser.add_argument("--suite", choices=tuple(SUITES), help="only this real suite")
+    parser.add_argument("--against", metavar="REV",
+                        help="also time the plugin as it was at this git revision, in the "
+                             "same rounds (part 1): a change's cost apart from the host's")
     args = parser.parse_args()
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        against = None if args.against is None else (args.against,
+                                                     revision_src(args.against, Path(tmp)))
+        ok &= run_parts(args, against)
+    return 0 if ok else 1
+
+
+def revision_src(rev: str, into: Path) -> Path:
+    """This project's ``src`` at ``rev``, unpacked from git."""
+    listing = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"],
+                             capture_output=True, check=False)
+    if listing.returncode != 0:
+        sys.exit(f"--against: {listing.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(listing.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def run_parts(args: argparse.Namespace, against: tuple[str, Path] | None) -> bool:
     ok = True
     if args.only in (None, "1"):
         for number, (name, (requirement, needs, bound)) in enumerate(SUITES.items(), 1):
@@ -231,9 +268,12 @@ def main() -> int:
             tree = source_tree(requirement)
             print(f"1.{number} {name} test suite")
             report = tree / "leak-forensics-bench.json"
-            times, cpu, verdicts = measure_suite(python, tree, report, args.rounds)
+            times, cpu, verdicts = measure_suite(python, tree, report, args.rounds, against)
             m = show(times)
             ratio = m["pytest --leak-forensics"] / m["plain pytest"]
+            if against is not None:
+                then = m[f"pytest --leak-forensics at {against[0]}"] / m["plain pytest"]
+                print(f"  at {against[0]}: {then:.2f}x, this tree: {ratio:.2f}x")
             print(f"  CPU time (user + system), medians: {cpu[0]:.2f} s plain, {cpu[1]:.2f} s "
                   f"with the plugin: {cpu[1] / cpu[0]:.2f}x (a second view on a busy host: "
                   "time spent waiting for a core is not in it)")
@@ -271,7 +311,7 @@ def main() -> int:
             ok &= extra <= 0.2
             verdict("raw ratio, fixture cost included", big / small, 1.2)
             ok &= verdict("ratio without the fixture's own cost", (big - building) / small, 1.2)
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":
