@@ -1,6 +1,7 @@
 """What a naive before/after diff calls a leak, and what must come out clean."""
 
 import pytest
+from conftest import user_sites
 
 TRAPS = {
     "one_time_cache": """
@@ -224,6 +225,37 @@ class TestInClass:
     for name in ("test_walks_frames", "test_walks_frames_in_a_method"):
         assert (verdicts[name]["verdict"], verdicts[name]["runs"]) == ("clean", 1), \
             (name, verdicts[name]["screen"])
+
+
+def test_the_first_test_to_pickle_or_copy_a_class_is_not_a_suspect(run_forensics, pytester):
+    """``copyreg`` caches a class's slot names on it the first time one of its instances
+    is pickled or copied: a block or two in that test, none in a repetition (issue 19: 11
+    of attrs' 36 suspects). A leak in a test that pickles is still found."""
+    pytester.makepyfile(test_mod="""
+import copy, pickle
+class Point:
+    __slots__ = ("x",)
+    def __init__(self, x):
+        self.x = x
+class Plain:
+    pass
+_KEPT = []
+def test_first():
+    pass
+def test_pickles():
+    assert pickle.loads(pickle.dumps(Point(1), 2)).x == 1
+def test_copies():
+    copy.copy(Plain())
+def test_pickles_and_leaks():
+    _KEPT.append(pickle.dumps(Point(2), 2))  # LEAK
+""")
+    result, _, verdicts = run_forensics()
+    result.assert_outcomes(passed=4)
+    for name in ("test_pickles", "test_copies"):
+        assert (verdicts[name]["verdict"], verdicts[name]["runs"]) == ("clean", 1), \
+            (name, verdicts[name]["screen"])
+    assert verdicts["test_pickles_and_leaks"]["verdict"] == "leak"
+    assert "test_mod.py:16" in user_sites(verdicts["test_pickles_and_leaks"])
 
 
 def test_warnings_are_summarised_as_without_the_plugin_and_a_leak_beside_them_is_found(

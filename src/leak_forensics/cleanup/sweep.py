@@ -63,6 +63,8 @@ class CleanupPass:
         self.hooks = hooks
         self.is_user_file = is_user_file
         self._bounded = BoundedCaches(is_user_file)
+        if STDLIB not in skip:
+            stdlib_caches.SLOT_NAMES.install()
         self._rewriter_names = RewriterNames()
         #: Waits for threads that ran out the whole timeout: the cost of a thread leak.
         self.full_waits = 0
