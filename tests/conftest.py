@@ -1,5 +1,7 @@
 import json
 import os
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -40,6 +42,22 @@ def run_forensics(pytester: pytest.Pytester):
         return result, data, verdicts
 
     return run
+
+
+def kept_by_lines_of(filename: str, action: Callable[[], object]) -> list[str]:
+    """What the lines of ``filename`` allocated or freed for good while ``action`` ran,
+    traced: a process-wide counter would also see other threads (an xdist worker's
+    receiving thread allocates whenever a message arrives)."""
+    tracemalloc.start(1)
+    try:
+        before = tracemalloc.take_snapshot()
+        action()
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    mine = [tracemalloc.Filter(True, filename)]
+    return [str(d) for d in after.filter_traces(mine).compare_to(before.filter_traces(mine),
+                                                                 "lineno") if d.count_diff]
 
 
 def user_sites(entry) -> list[str]:

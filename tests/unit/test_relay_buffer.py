@@ -1,6 +1,6 @@
 """The buffer that holds a measured test's subtest reports without allocating."""
 
-import tracemalloc
+from conftest import kept_by_lines_of
 
 from leak_forensics.plugin import relay
 from leak_forensics.plugin.relay import _Buffer
@@ -24,24 +24,15 @@ def test_a_full_buffer_refuses_instead_of_growing():
 
 
 def test_holding_a_report_allocates_no_block():
-    # Traced, and only what the relay's own lines allocate: a process-wide counter would
-    # also see the xdist worker's receiving thread, which allocates whenever a message
-    # arrives.
     buffer = _Buffer(1 << 16)
     blob = b"r" * 700
     buffer.put(blob)  # a first write may cost glibc a few hundred bytes once
-    tracemalloc.start(1)
-    try:
-        before = tracemalloc.take_snapshot()
+
+    def hold() -> None:
         for _ in range(50):
             buffer.put(blob)
-        after = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
-    mine = [tracemalloc.Filter(True, relay.__file__)]
-    grown = [d for d in after.filter_traces(mine).compare_to(before.filter_traces(mine),
-                                                             "lineno") if d.count_diff]
-    assert grown == []
+
+    assert kept_by_lines_of(relay.__file__, hold) == []
 
 
 def test_a_grown_buffer_holds_the_same_reports_and_room_for_the_next():

@@ -4,9 +4,9 @@ pickled, and copying asks ``copyreg`` the same way.)"""
 
 import copy
 import copyreg
-import tracemalloc
 
 import pytest
+from conftest import kept_by_lines_of
 
 from leak_forensics.cleanup import stdlib_caches
 from leak_forensics.cleanup.stdlib_caches import SlotNames
@@ -62,16 +62,10 @@ def test_past_its_size_the_other_classes_keep_their_names(names):
 
 def test_noting_a_class_keeps_no_memory(names):
     classes = [_fresh_class() for _ in range(3)]
-    tracemalloc.start(1)
-    try:
-        before = tracemalloc.take_snapshot()
+
+    def note() -> None:
         for cls in classes:
             copyreg._slotnames(cls)
-        after = tracemalloc.take_snapshot()
-    finally:
-        tracemalloc.stop()
-    mine = [tracemalloc.Filter(True, stdlib_caches.__file__)]
-    kept = [d for d in after.filter_traces(mine).compare_to(before.filter_traces(mine),
-                                                            "lineno") if d.count_diff > 0]
-    assert kept == []
+
+    assert kept_by_lines_of(stdlib_caches.__file__, note) == []
     assert all("__slotnames__" in cls.__dict__ for cls in classes)
