@@ -239,21 +239,19 @@ def main() -> int:
                         help="also time the plugin as it was at this git revision, in the "
                              "same rounds (part 1): a change's cost apart from the host's")
     args = parser.parse_args()
-    ok = True
     with tempfile.TemporaryDirectory() as tmp:
         against = None if args.against is None else (args.against,
                                                      revision_src(args.against, Path(tmp)))
-        ok &= run_parts(args, against)
-    return 0 if ok else 1
+        return 0 if run_parts(args, against) else 1
 
 
 def revision_src(rev: str, into: Path) -> Path:
     """This project's ``src`` at ``rev``, unpacked from git."""
-    listing = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"],
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "src"],
                              capture_output=True, check=False)
-    if listing.returncode != 0:
-        sys.exit(f"--against: {listing.stderr.decode(errors='replace').strip()}")
-    with tarfile.open(fileobj=io.BytesIO(listing.stdout)) as tar:
+    if archive.returncode != 0:
+        sys.exit(f"--against: {archive.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(into, filter="data")
     return into / "src"
 
