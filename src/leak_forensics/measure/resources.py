@@ -145,6 +145,8 @@ def _socket_text(fd: int, fallback: str) -> str:
 
 def _children() -> list[int]:
     """Live child processes; on Linux from each thread's ``children`` file (cheap)."""
+    if _childless():
+        return []
     try:
         tids = os.listdir(_TASKS_DIR)
     except OSError:
@@ -156,6 +158,22 @@ def _children() -> list[int]:
         except OSError:
             continue
     return [pid for pid in pids if not _is_zombie(pid)]
+
+
+def _childless() -> bool:
+    """Has the process no child at all, not even an exited one? Most tests start none,
+    and one ``waitid`` call (~1 us; it reaps nothing, and sees every thread's children)
+    says so where listing them from ``/proc`` takes two files (~15 us between tests)."""
+    waitid = getattr(os, "waitid", None)
+    if waitid is None:  # Windows
+        return False
+    try:
+        waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _read(path: str) -> bytes:
