@@ -36,6 +36,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -159,6 +160,10 @@ def measure_suite(python: str, tree: Path, report: Path, rounds: int,
               "--leak-forensics", f"--leak-forensics-json={report}"]
     times: dict[str, list[float]] = {"plain pytest": [], "pytest --leak-forensics": []}
     verdicts = []
+    # The plugin records each run in the suite's history, as it does by default; a store
+    # kept from earlier benchmark runs (8 MB for jinja2's after a few sessions) would make
+    # this run's figures depend on how many came before it.
+    shutil.rmtree(tree / ".leak-forensics", ignore_errors=True)
     for _ in range(rounds):
         for path in junit.values():
             path.unlink(missing_ok=True)
