@@ -76,6 +76,24 @@ def test_plugin_is_silent_and_inactive_without_the_flag(pytester):
     assert "leak forensics" not in result.stdout.str()
 
 
+def test_a_run_without_the_flag_imports_none_of_the_engine(pytester):
+    """Every pytest run in an environment with the plugin installed loads its front; the
+    engine, the analysis, the reporters and the history's store wait for the flag."""
+    pytester.makepyfile(test_mod="""
+import sys
+
+ENGINE = ("analysis", "measure", "probe", "results", "reporters", "snapshot", "verdict")
+
+def test_loaded_modules():
+    loaded = sorted(m for m in sys.modules if m.startswith("leak_forensics."))
+    assert "leak_forensics.plugin" in loaded
+    engine = [m for m in loaded if m.split(".")[1] in ENGINE or m in (
+        "leak_forensics.plugin.session", "leak_forensics.history.store")]
+    assert engine == [], loaded
+""")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
 def test_disabled_with_p_no(pytester):
     pytester.makepyfile(test_mod=LEAKY)
     result = pytester.runpytest_subprocess("-p", "no:leak_forensics", "-p", "no:cacheprovider")

@@ -19,14 +19,16 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ..errors import ConfigError
-from ..results import TestResult
 from ..units import size_text
 from . import options
+
+if TYPE_CHECKING:
+    from ..results import TestResult
 
 MARKER = "isolated"
 #: Set in the child: where it writes its reports.
@@ -151,6 +153,8 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _verdict(path: Path) -> TestResult | None:
+    from ..results import TestResult  # every pytest run imports this module; few isolate
+
     tests = _read(path).get("tests")
     if not isinstance(tests, list) or len(tests) != 1:
         return None

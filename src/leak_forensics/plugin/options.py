@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 
-from ..analysis import known_leaks
-from ..analysis.alerts import parse_alert
 from ..cleanup.steps import STEPS
 from ..errors import BadInput, ConfigError
 from ..history.location import resolve_url
@@ -204,6 +202,8 @@ def _owners(config: pytest.Config) -> bool:
 def resolve(config: pytest.Config) -> Settings:
     """Settings from the command line and ini; raises ``ConfigError`` on a bad value,
     naming the flag or the ini key it came from."""
+    # Here, not at the top: every pytest run imports this module, few turn the checks on.
+    from ..analysis.known_leaks import parse_rule
 
     def read(ini: str) -> tuple[str, object]:
         return _label(config, ini), _value(config, ini)
@@ -241,7 +241,7 @@ def resolve(config: pytest.Config) -> Settings:
         save_all=save_all,
         owners=_owners(config),
         gc_debug=flag("leak_forensics_gc_debug"),
-        allow=tuple(known_leaks.parse_rule(text)
+        allow=tuple(parse_rule(text)
                     for text in _strings(config, "leak_forensics_allow") if text.strip()),
         history=resolve_url(str(_value(config, "leak_forensics_history") or ""),
                             config.rootpath),
@@ -254,6 +254,8 @@ def resolve(config: pytest.Config) -> Settings:
 def _comparison(config: pytest.Config) -> dict[str, Any]:
     label, value = _label(config, "leak_forensics_compare"), \
         str(_value(config, "leak_forensics_compare") or "").strip()
+    from ..analysis.alerts import parse_alert
+
     rules = []
     for text in _strings(config, "leak_forensics_compare_fail"):
         if text.strip():
