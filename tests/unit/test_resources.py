@@ -86,3 +86,53 @@ def test_a_child_left_since_the_baseline_is_left_as_a_process(
     finally:
         child.kill()
         child.wait()
+
+
+def _descriptor() -> int:
+    return os.open(os.devnull, os.O_RDONLY)
+
+
+def test_a_file_opened_since_the_baseline_is_left_as_a_file() -> None:
+    base = resources.baseline()
+    assert [entry.kind for entry in resources.left_since(base)] == []
+    fd = _descriptor()
+    try:
+        left = resources.left_since(base)
+        assert [entry.kind for entry in left] == ["fd"]
+        assert left[0].describe(lambda frames: None) == f"fd {fd} -> /dev/null, still open"
+    finally:
+        os.close(fd)
+    assert resources.left_since(base) == []
+
+
+def test_the_same_count_of_other_descriptors_is_not_the_same_set() -> None:
+    """The count alone would say nothing changed: one of the baseline's was closed and
+    another left open in its place (under another number)."""
+    first, second = _descriptor(), _descriptor()
+    base = resources.baseline()
+    os.close(first)
+    reused = _descriptor()  # takes first's number
+    other = _descriptor()
+    os.close(reused)
+    try:
+        assert other not in base.fds
+        left = resources.left_since(base)
+        assert [entry.describe(lambda frames: None) for entry in left] == [
+            f"fd {other} -> /dev/null, still open"]
+    finally:
+        os.close(other)
+        os.close(second)
+
+
+@pytest.mark.skipif(not resources._COUNTED, reason="the kernel counts open descriptors")
+def test_the_open_set_is_asked_without_listing_it() -> None:
+    listed = frozenset(resources._fds())
+    assert resources._only_open(listed)
+    fd = _descriptor()
+    try:
+        assert not resources._only_open(listed)
+        assert resources._only_open(listed | {fd})
+    finally:
+        os.close(fd)
+    assert not resources._only_open(listed | {fd})
+    assert resources._only_open(listed)
