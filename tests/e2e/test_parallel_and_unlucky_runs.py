@@ -42,11 +42,22 @@ def essentials(data: dict) -> dict:
             for t in data["tests"]}
 
 
+def differing(first: dict, second: dict) -> str:
+    """The whole entries of the tests whose essentials differ: how often each ran, what
+    each run read, and the notes say why a verdict came out as it did."""
+    ours, theirs = essentials(first), essentials(second)
+    entries = {t["nodeid"]: t for t in first["tests"]}, {t["nodeid"]: t for t in second["tests"]}
+    keys = ("verdict", "runs", "screen", "deltas", "notes")
+    return "\n".join(f"{nodeid}:\n  {({k: entries[0][nodeid].get(k) for k in keys})}\n"
+                     f"  {({k: entries[1].get(nodeid, {}).get(k) for k in keys})}"
+                     for nodeid in sorted(ours) if ours[nodeid] != theirs.get(nodeid))
+
+
 def test_two_workers_give_the_serial_report_on_the_example_suite(run_forensics, pytester):
     shutil.copytree(DEMO, pytester.path, dirs_exist_ok=True)
     _, serial, _ = run_forensics()
     parallel_result, parallel, _ = run_forensics("-n", "2", xdist=True)
-    assert essentials(parallel) == essentials(serial)
+    assert essentials(parallel) == essentials(serial), differing(parallel, serial)
     assert parallel["summary"]["leak"] == serial["summary"]["leak"] == 3
     assert len(parallel["tests"]) == 9
     # The summary is one document, printed once, by the controller.
