@@ -55,13 +55,13 @@ def git_state(rootdir: Path) -> tuple[str | None, str | None, bool | None]:
     status = _git(rootdir, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
     if status is None:
         return None, None, None
-    headers = dict(line[2:].partition(" ")[::2] for line in status.splitlines()
-                   if line.startswith("# "))
+    lines = status.splitlines()
+    headers = dict(line[2:].partition(" ")[::2] for line in lines if line.startswith("# "))
     commit = headers.get("branch.oid")
     if commit in (None, "(initial)"):
         return None, None, None
     branch = headers.get("branch.head")
-    dirty = any(not line.startswith("# ") for line in status.splitlines())
+    dirty = any(not line.startswith("# ") for line in lines)
     return commit, None if branch in (None, "(detached)") else branch, dirty
 
 
